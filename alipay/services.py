@@ -1,0 +1,165 @@
+"""Every movement of money goes through :func:`transfer_post` or :func:`transfers_post_many`."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
+from core.errors import InvalidInput, ServiceError
+
+SYSTEM_ACCOUNTS = {
+    AccountKind.ESCROW: (_("聚划算担保交易账户"), False),
+    AccountKind.MARKETING: (_("平台营销补贴账户"), True),
+    # The outside world: money enters the simulation from here.
+    AccountKind.EXTERNAL: (_("外部资金"), True),
+}
+# Sellers' balances may go negative after an after-sales refund (the platform recovers the
+# debt from later sales); buyers' balances and deposits never may.
+USER_ACCOUNTS_ALLOWED_NEGATIVE = {AccountKind.SELLER}
+
+
+class InsufficientBalance(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: Account
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    key: str
+    kind: str
+    legs: Sequence[Leg]
+    memo: str = ""
+    reference: str = ""
+
+
+def system_account(kind: str) -> Account:
+    name, allow_negative = SYSTEM_ACCOUNTS[kind]
+    account, _created = Account.objects.get_or_create(
+        code=str(kind), defaults={"kind": kind, "name": str(name), "allow_negative": allow_negative}
+    )
+    return account
+
+
+def user_account(*, user: AbstractBaseUser, kind: str) -> Account:
+    account, _created = Account.objects.get_or_create(
+        code=f"{kind}:{user.pk}",
+        defaults={
+            "kind": kind,
+            "user": user,
+            "name": user.get_username(),
+            "allow_negative": kind in USER_ACCOUNTS_ALLOWED_NEGATIVE,
+        },
+    )
+    return account
+
+
+def insurer_account(*, code: str, name: str) -> Account:
+    """An insurer's underwriting account: premiums in, payouts out; a loss shows as negative."""
+    account, _created = Account.objects.get_or_create(
+        code=f"insurer:{code}",
+        defaults={"kind": AccountKind.INSURER, "name": name, "allow_negative": True},
+    )
+    return account
+
+
+def _validate(spec: TransferSpec) -> None:
+    if not spec.legs or any(leg.amount_fen == 0 for leg in spec.legs):
+        raise InvalidInput("invalid_transfer", _("转账分录不能为空或为零。"))
+    if sum(leg.amount_fen for leg in spec.legs) != 0:
+        raise InvalidInput("unbalanced_transfer", _("复式记账:借贷必须相等。"))
+    if len({leg.account.pk for leg in spec.legs}) != len(spec.legs):
+        raise InvalidInput("invalid_transfer", _("同一账户在一笔转账中只能出现一次。"))
+
+
+def _apply(deltas: dict[int, int]) -> None:
+    """Lock the accounts in id order (one global order, so no deadlock), check, then move."""
+    accounts = Account.objects.select_for_update().filter(pk__in=deltas).order_by("pk")
+    for account in accounts.only("pk", "balance_fen", "allow_negative", "name"):
+        if not account.allow_negative and account.balance_fen + deltas[account.pk] < 0:
+            raise InsufficientBalance(
+                "insufficient_balance",
+                _("%(account)s 余额不足。"),
+                account=account.name,
+            )
+    if len(deltas) == 1:
+        ((pk, delta),) = deltas.items()
+        Account.objects.filter(pk=pk).update(balance_fen=F("balance_fen") + delta)
+        return
+    Account.objects.filter(pk__in=deltas).update(
+        balance_fen=F("balance_fen")
+        + Case(*(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()), default=Value(0))
+    )
+
+
+def transfer_post(
+    *, key: str, kind: str, legs: Sequence[Leg], memo: str = "", reference: str = ""
+) -> Transfer:
+    """Post one balanced transfer. Posting the same key again returns the first transfer."""
+    spec = TransferSpec(key=key, kind=kind, legs=legs, memo=memo, reference=reference)
+    _validate(spec)
+    if kind not in TransferKind.values:
+        raise InvalidInput("invalid_transfer", _("未知的转账类型。"))
+    with transaction.atomic():
+        existing = Transfer.objects.filter(key=key).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                transfer = Transfer.objects.create(key=key, kind=kind, memo=memo, reference=reference)
+        except IntegrityError:
+            # A concurrent post of the same key won the race.
+            return Transfer.objects.get(key=key)
+        Entry.objects.bulk_create(
+            Entry(transfer=transfer, account=leg.account, amount_fen=leg.amount_fen) for leg in legs
+        )
+        _apply({leg.account.pk: leg.amount_fen for leg in legs})
+    return transfer
+
+
+def transfers_post_many(specs: Sequence[TransferSpec], *, batch_size: int = 2_000) -> int:
+    """Set-based posting for batches: one INSERT per table and one UPDATE of balances.
+
+    The caller holds the locks that make the batch its own (e.g. claims selected FOR UPDATE);
+    the unique transfer key still refuses any repeat, failing the whole batch.
+    """
+    if not specs:
+        return 0
+    deltas: dict[int, int] = defaultdict(int)
+    transfers, entries = [], []
+    for spec in specs:
+        _validate(spec)
+        transfer = Transfer(key=spec.key, kind=spec.kind, memo=spec.memo, reference=spec.reference)
+        transfers.append(transfer)
+        for leg in spec.legs:
+            entries.append(Entry(transfer=transfer, account_id=leg.account.pk, amount_fen=leg.amount_fen))
+            deltas[leg.account.pk] += leg.amount_fen
+    with transaction.atomic():
+        Transfer.objects.bulk_create(transfers, batch_size=batch_size)
+        Entry.objects.bulk_create(entries, batch_size=batch_size)
+        _apply({pk: delta for pk, delta in deltas.items() if delta})
+    return len(transfers)
+
+
+def balance_top_up(*, user: AbstractBaseUser, amount_fen: int, key: str) -> Transfer:
+    """Money from outside into a buyer's balance (a bank card top-up, simulated)."""
+    if not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise InvalidInput("invalid_amount", _("充值金额必须大于零。"))
+    return transfer_post(
+        key=key,
+        kind=TransferKind.TOP_UP,
+        legs=[
+            Leg(system_account(AccountKind.EXTERNAL), -amount_fen),
+            Leg(user_account(user=user, kind=AccountKind.BUYER), amount_fen),
+        ],
+        memo=str(_("余额充值")),
+    )

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ClaimsConfig(AppConfig):
+    name = "claims"
+    verbose_name = _("理赔")
+
+    def ready(self) -> None:
+        from claims import services
+        from orders.events import OrderEvent, subscribe
+
+        subscribe(OrderEvent.LINE_REFUNDED, services.claims_after_refund)

@@ -1,0 +1,35 @@
+import logging
+
+from celery import shared_task
+
+from claims import services
+from claims.models import Claim
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def claim_adjudicate(claim_id: int) -> str | None:
+    if not isinstance(claim_id, int) or isinstance(claim_id, bool):
+        logger.error("claim_adjudicate: claim_id must be an integer, got %r", claim_id)
+        return None
+    claim = Claim.objects.filter(pk=claim_id).first()
+    if claim is None:
+        logger.warning("claim_adjudicate: no claim %s, skipped", claim_id)
+        return None
+    return services.claim_adjudicate(claim=claim).state
+
+
+@shared_task
+def claims_settle(batch_size: int | None = None) -> int:
+    if batch_size is not None and (
+        not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
+    ):
+        logger.error("claims_settle: batch_size must be a positive integer, got %r", batch_size)
+        return 0
+    return services.claims_settle(batch_size=batch_size)
+
+
+@shared_task
+def claims_sweep() -> dict:
+    return services.claims_sweep()

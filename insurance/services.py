@@ -1,0 +1,354 @@
+"""Coverage, policies and premiums: every change goes through one of these functions."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alipay.models import AccountKind, TransferKind
+from alipay.services import InsufficientBalance, Leg, insurer_account, transfer_post, user_account
+from core.errors import InvalidInput, ServiceError
+from core.numbers import new_number
+from core.services import audit_record, audit_record_many
+from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
+from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
+from orders.services import campaign_settle
+from shops.models import Seller
+
+
+class CoverageRefused(ServiceError):
+    pass
+
+
+def premium_for(*, insured_fen: int, rate_bp: int) -> int:
+    """Premium in fen, rounded half up; at least one fen on any insured amount."""
+    if insured_fen <= 0:
+        return 0
+    return max(1, (insured_fen * rate_bp + 5_000) // 10_000)
+
+
+def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
+    """Pay money into the seller's Juhuasuan insurance deposit (聚划算保险保证金)."""
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise InvalidInput("invalid_amount", _("保证金金额必须大于零。"))
+    from alipay.services import system_account
+
+    transfer_post(
+        key=key,
+        kind=TransferKind.DEPOSIT,
+        legs=[
+            Leg(system_account(AccountKind.EXTERNAL), -amount_fen),
+            Leg(user_account(user=seller.user, kind=AccountKind.DEPOSIT), amount_fen),
+        ],
+        memo=str(_("聚划算保险保证金")),
+        reference=f"seller:{seller.pk}",
+    )
+
+
+def _check_coverage_terms(
+    *, premium_rate_bp: int, window_days: int, per_claim_cap_fen: int | None, review_threshold_fen: int | None
+) -> None:
+    def is_int(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not is_int(premium_rate_bp) or not 1 <= premium_rate_bp <= 10_000:
+        raise InvalidInput("invalid_rate", _("保费费率必须在万分之 1 到 10000 之间。"))
+    if not is_int(window_days) or not 1 <= window_days <= 90:
+        raise InvalidInput("invalid_window", _("保价天数必须在 1 到 90 天之间。"))
+    if per_claim_cap_fen is not None and (not is_int(per_claim_cap_fen) or per_claim_cap_fen <= 0):
+        raise InvalidInput("invalid_cap", _("单次赔付上限必须大于零。"))
+    if review_threshold_fen is not None and (not is_int(review_threshold_fen) or review_threshold_fen < 0):
+        raise InvalidInput("invalid_threshold", _("人工审核阈值不能为负数。"))
+
+
+def coverage_turn_on(
+    *,
+    campaign_item: CampaignItem,
+    insurer: Insurer,
+    seller: Seller,
+    premium_rate_bp: int = 100,
+    window_days: int = 15,
+    per_claim_cap_fen: int | None = None,
+    review_threshold_fen: int | None = None,
+) -> Coverage:
+    """The seller gifts price protection on a campaign item. Only the item's seller can."""
+    _check_coverage_terms(
+        premium_rate_bp=premium_rate_bp,
+        window_days=window_days,
+        per_claim_cap_fen=per_claim_cap_fen,
+        review_threshold_fen=review_threshold_fen,
+    )
+    campaign = campaign_item.campaign
+    if campaign.seller_id != seller.pk:
+        raise CoverageRefused("not_found", _("活动商品不存在。"))
+    if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
+        raise CoverageRefused("campaign_over", _("活动已结束,不能再开启保价。"))
+    with transaction.atomic():
+        deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
+        deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
+        if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
+            raise CoverageRefused(
+                "insufficient_deposit",
+                _("保证金不足:开启保价需要至少 %(need)s 分的保证金,当前 %(have)s 分。"),
+                need=settings.BAOJIA["MIN_DEPOSIT_FEN"],
+                have=deposit.balance_fen,
+            )
+        coverage, _created = Coverage.objects.select_for_update().get_or_create(
+            campaign_item=campaign_item, defaults={"insurer": insurer}
+        )
+        terms = {
+            "insurer": insurer,
+            "premium_rate_bp": premium_rate_bp,
+            "window_days": window_days,
+            "per_claim_cap_fen": per_claim_cap_fen,
+            "review_threshold_fen": review_threshold_fen,
+        }
+        if coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
+            return coverage
+        for name, value in terms.items():
+            setattr(coverage, name, value)
+        was_on = coverage.enabled
+        coverage.enabled = True
+        coverage.turned_on_at = timezone.now()
+        coverage.save()
+        audit_record(
+            subject=coverage,
+            action="coverage_update" if was_on else "coverage_on",
+            actor=seller.user,
+            from_state="on" if was_on else "off",
+            to_state="on",
+            data={"premium_rate_bp": premium_rate_bp, "window_days": window_days},
+        )
+    return coverage
+
+
+def coverage_turn_off(*, coverage: Coverage, seller: Seller, reason: str = "") -> Coverage:
+    """Stop new policies. Policies already issued are never taken back."""
+    if coverage.campaign_item.campaign.seller_id != seller.pk:
+        raise CoverageRefused("not_found", _("活动商品不存在。"))
+    return _coverage_off(coverage=coverage, actor=seller.user, reason=reason)
+
+
+def _coverage_off(*, coverage: Coverage, actor, reason: str) -> Coverage:
+    with transaction.atomic():
+        coverage = Coverage.objects.select_for_update().get(pk=coverage.pk)
+        if not coverage.enabled:
+            return coverage
+        coverage.enabled = False
+        coverage.turned_off_at = timezone.now()
+        coverage.save(update_fields=["enabled", "turned_off_at"])
+        audit_record(
+            subject=coverage,
+            action="coverage_off",
+            actor=actor,
+            from_state="on",
+            to_state="off",
+            reason=reason,
+        )
+    return coverage
+
+
+def _charge_premium(policy: Policy, coverage: Coverage) -> None:
+    seller_user = policy.seller.user
+    insurer = insurer_account(code=coverage.insurer.code, name=coverage.insurer.name)
+    memo = str(_("保险承保-价格保障保险-保费收取 %(policy)s") % {"policy": policy.number})
+    try:
+        transfer = transfer_post(
+            key=f"premium:policy:{policy.pk}",
+            kind=TransferKind.PREMIUM,
+            legs=[
+                Leg(user_account(user=seller_user, kind=AccountKind.DEPOSIT), -policy.premium_fen),
+                Leg(insurer, policy.premium_fen),
+            ],
+            memo=memo,
+            reference=f"policy:{policy.pk}",
+        )
+    except InsufficientBalance:
+        # The buyer was promised the policy at checkout, so it is issued regardless; the premium
+        # is drawn from the seller's balance instead and coverage stops until the deposit is
+        # topped up.
+        transfer = transfer_post(
+            key=f"premium:policy:{policy.pk}",
+            kind=TransferKind.PREMIUM,
+            legs=[
+                Leg(user_account(user=seller_user, kind=AccountKind.SELLER), -policy.premium_fen),
+                Leg(insurer, policy.premium_fen),
+            ],
+            memo=memo,
+            reference=f"policy:{policy.pk}",
+        )
+        _coverage_off(coverage=coverage, actor=None, reason="deposit exhausted")
+    Premium.objects.create(
+        policy=policy, kind=PremiumKind.CHARGE, amount_fen=policy.premium_fen, transfer=transfer
+    )
+
+
+def policies_issue_for_order(*, order: Order) -> list[Policy]:
+    """Issue a policy for each line paid during its campaign while coverage is on.
+
+    Called inside ``order_pay``'s transaction; the one-to-one on the order line makes a second
+    issue impossible.
+    """
+    now = order.paid_at or timezone.now()
+    issued = []
+    lines = OrderLine.objects.filter(
+        order=order, campaign_item__isnull=False, policy__isnull=True
+    ).select_related(
+        "campaign_item__campaign", "campaign_item__coverage__insurer", "order__shop__seller__user"
+    )
+    for line in lines:
+        coverage = getattr(line.campaign_item, "coverage", None)
+        campaign = line.campaign_item.campaign
+        if coverage is None or not coverage.enabled or not campaign.starts_at <= now < campaign.ends_at:
+            continue
+        policy = Policy.objects.create(
+            number=new_number("BD"),
+            coverage=coverage,
+            order_line=line,
+            buyer_id=order.buyer_id,
+            seller=order.shop.seller,
+            insured_fen=line.paid_fen,
+            premium_fen=premium_for(insured_fen=line.paid_fen, rate_bp=coverage.premium_rate_bp),
+            window_starts_at=campaign.ends_at,
+            window_ends_at=campaign.ends_at + timedelta(days=coverage.window_days),
+        )
+        if policy.premium_fen:
+            _charge_premium(policy, coverage)
+        audit_record(subject=policy, action="policy_issue", to_state=PolicyState.PENDING)
+        issued.append(policy)
+    return issued
+
+
+def policies_open_for_order(*, order: Order) -> int:
+    """When a trade succeeds after its campaign ended, its policies become claimable at once."""
+    now = timezone.now()
+    ids = list(
+        Policy.objects.filter(
+            order_line__order=order,
+            state=PolicyState.PENDING,
+            window_starts_at__lte=now,
+            window_ends_at__gt=now,
+        ).values_list("pk", flat=True)
+    )
+    return _move_policies(ids, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, "policy_open")
+
+
+def _move_policies(
+    ids: list[int], from_state: str, to_state: str, stamp: str, now: datetime, action: str
+) -> int:
+    if not ids:
+        return 0
+    moved = Policy.objects.filter(pk__in=ids, state=from_state).update(state=to_state, **{stamp: now})
+    audit_record_many(model=Policy, object_ids=ids, action=action, from_state=from_state, to_state=to_state)
+    return moved
+
+
+def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) -> Policy | None:
+    """A refund of the whole line voids its policy; before the window opens the premium goes back."""
+    policy = (
+        Policy.objects.select_for_update()
+        .filter(order_line=line)
+        .select_related("coverage__insurer", "seller__user")
+        .first()
+    )
+    if policy is None or line.refunded_fen < line.paid_fen:
+        return policy
+    if policy.state not in (PolicyState.PENDING, PolicyState.CLAIMABLE):
+        return policy
+    now = timezone.now()
+    from_state = policy.state
+    policy.state = PolicyState.VOIDED
+    policy.voided_at = now
+    policy.save(update_fields=["state", "voided_at"])
+    audit_record(
+        subject=policy,
+        action="policy_void",
+        from_state=from_state,
+        to_state=policy.state,
+        reason="order refunded",
+    )
+    if now < policy.window_starts_at and policy.premium_fen:
+        insurer = insurer_account(code=policy.coverage.insurer.code, name=policy.coverage.insurer.name)
+        transfer = transfer_post(
+            key=f"premium_refund:policy:{policy.pk}",
+            kind=TransferKind.PREMIUM_REFUND,
+            legs=[
+                Leg(insurer, -policy.premium_fen),
+                Leg(user_account(user=policy.seller.user, kind=AccountKind.DEPOSIT), policy.premium_fen),
+            ],
+            memo=str(_("保险退保-退保保费支付 %(policy)s") % {"policy": policy.number}),
+            reference=f"policy:{policy.pk}",
+        )
+        Premium.objects.create(
+            policy=policy, kind=PremiumKind.REFUND, amount_fen=policy.premium_fen, transfer=transfer
+        )
+    return policy
+
+
+def policy_mark_claimed(*, policy_ids: list[int], now: datetime) -> int:
+    """Called by settlement in the transaction that pays the claims."""
+    ids = list(policy_ids)
+    moved = Policy.objects.filter(pk__in=ids, state=PolicyState.CLAIMABLE).update(
+        state=PolicyState.CLAIMED, claimed_at=now
+    )
+    audit_record_many(
+        model=Policy,
+        object_ids=ids,
+        action="policy_claimed",
+        from_state=PolicyState.CLAIMABLE,
+        to_state=PolicyState.CLAIMED,
+    )
+    return moved
+
+
+def policy_windows_advance(*, now: datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+    """Open windows (pending → claimable for succeeded trades), close them (→ expired), and
+    settle campaigns whose every window has closed. Set-based, in chunks; safe to run twice."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.BAOJIA["BATCH_SIZE"]
+    opened = _in_chunks(
+        Policy.objects.filter(
+            state=PolicyState.PENDING,
+            window_starts_at__lte=now,
+            window_ends_at__gt=now,
+            order_line__order__state=OrderState.SUCCEEDED,
+        ),
+        PolicyState.PENDING,
+        PolicyState.CLAIMABLE,
+        "claimable_at",
+        now,
+        "policy_open",
+        batch_size,
+    )
+    expired = 0
+    for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING):
+        expired += _in_chunks(
+            Policy.objects.filter(state=from_state, window_ends_at__lte=now),
+            from_state,
+            PolicyState.EXPIRED,
+            "expired_at",
+            now,
+            "policy_expire",
+            batch_size,
+        )
+    settled = 0
+    for campaign in Campaign.objects.filter(state=CampaignState.ENDED, ends_at__lte=now):
+        days = Coverage.objects.filter(campaign_item__campaign=campaign).aggregate(d=Max("window_days"))["d"]
+        if campaign.ends_at + timedelta(days=days or 15) <= now:
+            settled += campaign_settle(campaign=campaign)
+    return {"opened": opened, "expired": expired, "settled": settled}
+
+
+def _in_chunks(
+    queryset, from_state: str, to_state: str, stamp: str, now: datetime, action: str, batch_size: int
+) -> int:
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                return total
+            total += _move_policies(ids, from_state, to_state, stamp, now, action)

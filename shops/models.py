@@ -1,0 +1,129 @@
+import unicodedata
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Platform(models.TextChoices):
+    TAOBAO = "taobao", _("淘宝")
+    TMALL = "tmall", _("天猫")
+    TMALL_GLOBAL = "tmall_global", _("天猫国际")
+
+
+class Seller(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="seller")
+    name = models.CharField(_("商家名称"), max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("商家")
+        verbose_name_plural = _("商家")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Shop(models.Model):
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="shops")
+    name = models.CharField(_("店铺名称"), max_length=128)
+    platform = models.CharField(_("平台"), max_length=16, choices=Platform.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("店铺")
+        verbose_name_plural = _("店铺")
+        constraints = [models.UniqueConstraint(fields=["platform", "name"], name="shop_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.get_platform_display()})"
+
+
+class CatalogProduct(models.Model):
+    """The product itself (brand + model, or barcode), whichever shop lists it."""
+
+    brand = models.CharField(_("品牌"), max_length=64)
+    model = models.CharField(_("型号"), max_length=128)
+    name = models.CharField(_("商品名称"), max_length=200)
+    barcode = models.CharField(_("条码"), max_length=32, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("标准商品")
+        verbose_name_plural = _("标准商品")
+        constraints = [models.UniqueConstraint(fields=["brand", "model"], name="catalog_brand_model")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.model}"
+
+
+class Listing(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="listings")
+    product = models.ForeignKey(CatalogProduct, on_delete=models.PROTECT, related_name="listings")
+    title = models.CharField(_("宝贝标题"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("在售商品")
+        verbose_name_plural = _("在售商品")
+        constraints = [models.UniqueConstraint(fields=["shop", "product"], name="listing_once_per_shop")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def specs_key(specs: dict[str, str]) -> str:
+    """A canonical text for spec values: ``{"尺码": "M", "颜色": "黑色"}`` → ``尺码=M;颜色=黑色``."""
+    norm = {
+        unicodedata.normalize("NFKC", str(k)).strip(): unicodedata.normalize("NFKC", str(v)).strip()
+        for k, v in specs.items()
+    }
+    return ";".join(f"{k}={norm[k]}" for k in sorted(norm))
+
+
+class Sku(models.Model):
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="skus")
+    specs = models.JSONField(_("规格"), default=dict)
+    specs_key = models.CharField(_("规格键"), max_length=255)
+    price_fen = models.BigIntegerField(_("售价(分)"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKU")
+        constraints = [
+            models.UniqueConstraint(fields=["listing", "specs_key"], name="sku_unique_specs"),
+            models.CheckConstraint(condition=Q(price_fen__gt=0), name="sku_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing.title} [{self.specs_key}]"
+
+
+class Coupon(models.Model):
+    """A shop coupon (店铺优惠) when it has a shop, a platform allowance or 红包 when it has none."""
+
+    shop = models.ForeignKey(Shop, null=True, blank=True, on_delete=models.PROTECT, related_name="coupons")
+    name = models.CharField(_("名称"), max_length=100)
+    amount_fen = models.BigIntegerField(_("优惠金额(分)"))
+    min_spend_fen = models.BigIntegerField(_("使用门槛(分)"), default=0)
+    valid_from = models.DateTimeField(_("生效时间"))
+    valid_until = models.DateTimeField(_("失效时间"))
+    active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("优惠券")
+        verbose_name_plural = _("优惠券")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="coupon_amount_positive"),
+            models.CheckConstraint(condition=Q(min_spend_fen__gte=0), name="coupon_min_spend"),
+            models.CheckConstraint(condition=Q(valid_until__gt=models.F("valid_from")), name="coupon_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_platform(self) -> bool:
+        return self.shop_id is None

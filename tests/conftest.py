@@ -1,0 +1,110 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from alipay.services import balance_top_up
+from insurance.models import Coverage
+from insurance.services import coverage_turn_on, deposit_top_up
+from orders.models import Address, Campaign, CampaignItem, CampaignState, Order, OrderLine
+from orders.services import order_confirm_receipt, order_pay, order_place, order_ship
+from shops.models import Platform, Seller, Shop, Sku
+from tests.factories import (
+    AddressFactory,
+    CampaignFactory,
+    CampaignItemFactory,
+    CatalogProductFactory,
+    InsurerFactory,
+    ListingFactory,
+    SellerFactory,
+    ShopFactory,
+    SkuFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class World:
+    """A seller with a Tmall and a Taobao shop listing the same product, a live campaign on the
+    Tmall SKU with coverage on, and buyers alice and bob with money and addresses."""
+
+    seller: Seller
+    tmall: Shop
+    taobao: Shop
+    sku: Sku  # the insured campaign SKU (Tmall), list price ¥199.00, campaign price ¥159.00
+    other_shop_sku: Sku  # the same product and specs in the Taobao shop, ¥189.00
+    campaign: Campaign
+    item: CampaignItem
+    coverage: Coverage
+    alice: object
+    bob: object
+    alice_address: Address
+    bob_address: Address
+
+    def buy(self, buyer=None, *, sku=None, quantity: int = 1, address=None, succeed: bool = True, **kw) -> Order:
+        buyer = buyer or self.alice
+        address = address or (self.alice_address if buyer == self.alice else self.bob_address)
+        order = order_place(buyer=buyer, address=address, items=[(sku or self.sku, quantity)], **kw)
+        order_pay(order=order, buyer=buyer)
+        if succeed:
+            order_ship(order=order)
+            order_confirm_receipt(order=order, buyer=buyer)
+        order.refresh_from_db()
+        return order
+
+    def end_campaign(self, *, days_ago: float = 0) -> None:
+        """Move the campaign's end into the past (as if time had passed) and mark it ended."""
+        shift = timezone.now() - timedelta(days=days_ago, seconds=1) - self.campaign.ends_at
+        Campaign.objects.filter(pk=self.campaign.pk).update(
+            starts_at=self.campaign.starts_at + shift, ends_at=self.campaign.ends_at + shift, state=CampaignState.ENDED
+        )
+        from insurance.models import Policy
+
+        for policy in Policy.objects.filter(coverage__campaign_item__campaign=self.campaign):
+            Policy.objects.filter(pk=policy.pk).update(
+                window_starts_at=policy.window_starts_at + shift, window_ends_at=policy.window_ends_at + shift
+            )
+        # Orders placed during the campaign move with it.
+        for order in Order.objects.filter(campaign=self.campaign):
+            Order.objects.filter(pk=order.pk).update(created_at=order.created_at + shift)
+        self.campaign.refresh_from_db()
+
+    def line(self, order: Order) -> OrderLine:
+        return order.lines.get()
+
+
+@pytest.fixture
+def world(db) -> World:
+    insurer = InsurerFactory()
+    seller = SellerFactory(user__username="seller_a", name="小米官方")
+    tmall = ShopFactory(seller=seller, name="小米官方旗舰店", platform=Platform.TMALL)
+    taobao = ShopFactory(seller=seller, name="小米淘宝店", platform=Platform.TAOBAO)
+    product = CatalogProductFactory(brand="小米", model="Band 9", name="小米手环 9")
+    sku = SkuFactory(listing=ListingFactory(shop=tmall, product=product), price_fen=19_900)
+    other = SkuFactory(listing=ListingFactory(shop=taobao, product=product), price_fen=18_900)
+    campaign = CampaignFactory(seller=seller)
+    item = CampaignItemFactory(campaign=campaign, sku=sku, campaign_price_fen=15_900)
+    deposit_top_up(seller=seller, amount_fen=1_000_000, key="test-deposit")
+    coverage = coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, premium_rate_bp=150)
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+    balance_top_up(user=alice, amount_fen=1_000_000, key="alice-topup")
+    balance_top_up(user=bob, amount_fen=1_000_000, key="bob-topup")
+    return World(
+        seller=seller,
+        tmall=tmall,
+        taobao=taobao,
+        sku=sku,
+        other_shop_sku=other,
+        campaign=campaign,
+        item=item,
+        coverage=coverage,
+        alice=alice,
+        bob=bob,
+        alice_address=AddressFactory(user=alice),
+        bob_address=AddressFactory(user=bob, recipient="李四", phone="13900139000"),
+    )
+
+
+__all__ = ["World", "world", "CampaignItemFactory"]
