@@ -1,0 +1,3 @@
+"""The REST API: /api/v1/…, the OpenAPI schema at /api/schema/, docs at /api/docs/."""
+
+urlpatterns: list = []

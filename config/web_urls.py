@@ -1,0 +1,3 @@
+"""The web pages: storefront, buyer portal, seller dashboard, Alipay balance, login."""
+
+urlpatterns: list = []
