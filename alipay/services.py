@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
@@ -18,6 +19,8 @@ SYSTEM_ACCOUNTS = {
     # The outside world: money enters the simulation from here.
     AccountKind.EXTERNAL: (_("外部资金"), True),
 }
+# One top-up (a buyer's balance or a seller's deposit) brings in at most ¥100,000,000.
+MAX_TOP_UP_FEN = 10**10
 # Sellers' balances may go negative after an after-sales refund (the platform recovers the
 # debt from later sales); buyers' balances and deposits never may.
 USER_ACCOUNTS_ALLOWED_NEGATIVE = {AccountKind.SELLER}
@@ -150,10 +153,18 @@ def transfers_post_many(specs: Sequence[TransferSpec], *, batch_size: int = 2_00
     return len(transfers)
 
 
+def check_top_up_amount(amount_fen: object) -> None:
+    if (
+        isinstance(amount_fen, bool)
+        or not isinstance(amount_fen, int)
+        or not 0 < amount_fen <= MAX_TOP_UP_FEN
+    ):
+        raise InvalidInput("invalid_amount", _("充值金额必须是大于零的整数(分),且不超过一亿元。"))
+
+
 def balance_top_up(*, user: AbstractBaseUser, amount_fen: int, key: str) -> Transfer:
     """Money from outside into a buyer's balance (a bank card top-up, simulated)."""
-    if not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidInput("invalid_amount", _("充值金额必须大于零。"))
+    check_top_up_amount(amount_fen)
     return transfer_post(
         key=key,
         kind=TransferKind.TOP_UP,
@@ -163,3 +174,50 @@ def balance_top_up(*, user: AbstractBaseUser, amount_fen: int, key: str) -> Tran
         ],
         memo=str(_("余额充值")),
     )
+
+
+def transfers_post_query(*, kind: str, rows_sql: str, params: Sequence, created_at=None) -> int:
+    """Post one two-legged transfer per row that ``rows_sql`` selects, entirely in the database.
+
+    ``rows_sql`` selects the columns ``key, memo, reference, debit, credit, amount`` (account ids
+    and a positive amount in fen). Used for campaign-sized batches: transfers, their entries and
+    the balances are written with three ``INSERT … SELECT`` / ``UPDATE … FROM`` statements, so no
+    row passes through Python. The caller holds the locks that make the rows its own; the unique
+    transfer key still refuses a repeat (the whole batch then rolls back).
+    """
+    if kind not in TransferKind.values:
+        raise InvalidInput("invalid_transfer", _("未知的转账类型。"))
+    # Raw SQL gets no field conversion: store the time exactly as the ORM would.
+    created_at = connection.ops.adapt_datetimefield_value(created_at or timezone.now())
+    transfer, entry, account = Transfer._meta.db_table, Entry._meta.db_table, Account._meta.db_table
+    new_id = "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
+    rows = f"({rows_sql}) r"
+    legs = (
+        f"SELECT r.debit AS account, -r.amount AS delta, r.key AS key FROM {rows} "
+        f"UNION ALL SELECT r.credit, r.amount, r.key FROM {rows}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {transfer} (id, key, kind, memo, reference, created_at) "  # noqa: S608
+            f"SELECT {new_id}, r.key, %s, r.memo, r.reference, %s FROM {rows}",
+            [kind, created_at, *params],
+        )
+        posted = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {entry} (transfer_id, account_id, amount_fen, created_at) "  # noqa: S608
+            f"SELECT t.id, l.account, l.delta, %s FROM ({legs}) l JOIN {transfer} t ON t.key = l.key",
+            [created_at, *params, *params],
+        )
+        deltas = f"SELECT account, SUM(delta) AS delta FROM ({legs}) l GROUP BY account"
+        if connection.vendor == "postgresql":
+            # Lock the accounts in one global order first, so concurrent batches cannot deadlock.
+            cursor.execute(
+                f"SELECT id FROM {account} WHERE id IN (SELECT account FROM ({legs}) l) ORDER BY id FOR UPDATE",  # noqa: S608
+                [*params, *params],
+            )
+        cursor.execute(
+            f"UPDATE {account} SET balance_fen = {account}.balance_fen + d.delta "  # noqa: S608
+            f"FROM ({deltas}) d WHERE {account}.id = d.account",
+            [*params, *params],
+        )
+    return posted

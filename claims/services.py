@@ -6,26 +6,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alipay.models import Account, AccountKind, TransferKind
-from alipay.services import (
-    Leg,
-    TransferSpec,
-    insurer_account,
-    transfer_post,
-    transfers_post_many,
-    user_account,
-)
+from alipay.models import Account, AccountKind, Transfer, TransferKind
+from alipay.services import Leg, insurer_account, transfer_post, transfers_post_query, user_account
 from claims import rules
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
 from core.errors import InvalidInput, ServiceError
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
-from core.services import audit_record, audit_record_many
-from insurance.models import Policy
-from insurance.services import policy_mark_claimed
+from core.services import audit_record, audit_record_query
+from insurance.models import Coverage, Insurer, Policy
+from insurance.services import policies_mark_claimed
 from orders.models import OrderLine
 
 
@@ -101,7 +95,7 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
     """
     with transaction.atomic():
         claim = (
-            Claim.objects.select_for_update()
+            Claim.objects.select_for_update(of=("self",))
             .select_related(
                 "policy__coverage",
                 "policy__order_line__order",
@@ -175,7 +169,9 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
         raise InvalidInput("reason_too_long", _("审核意见不能超过 2000 字。"))
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim.pk)
-        if claim.state == to_state and claim.decided_by_id == staff.pk:
+        # A repeat finds its own decision, even when settlement has paid the approved claim since.
+        done = {to_state, ClaimState.PAID} if to_state == ClaimState.APPROVED else {to_state}
+        if claim.state in done and claim.decided_by_id == staff.pk:
             return claim
         if claim.state != ClaimState.IN_REVIEW:
             raise ClaimRefused("claim_not_in_review", _("只有人工审核中的理赔可以审核。"))
@@ -205,94 +201,110 @@ def claim_review_reject(*, claim: Claim, staff: AbstractBaseUser, reason: str) -
     return _staff_decide(claim=claim, staff=staff, reason=reason, to_state=ClaimState.REJECTED)
 
 
-def _lock_batch(batch_size: int) -> list[Claim]:
-    queryset = Claim.objects.filter(state=ClaimState.APPROVED).order_by("pk")
-    if connection.features.has_select_for_update_skip_locked:
-        # Concurrent settlers each take their own batch instead of queueing on the same rows.
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-    return list(
-        queryset.select_related("policy__coverage__insurer").only(
-            "pk",
-            "number",
-            "buyer_id",
-            "compensation_fen",
-            "policy_id",
-            "policy__coverage__insurer__code",
-            "policy__coverage__insurer__name",
-        )[:batch_size]
-    )
+def _db_time(value: datetime):
+    """A datetime as the ORM would store it (raw SQL gets no such conversion on SQLite)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
-def _buyer_accounts(user_ids: set[int]) -> dict[int, Account]:
-    existing = {a.user_id: a for a in Account.objects.filter(kind=AccountKind.BUYER, user_id__in=user_ids)}
-    missing = user_ids - existing.keys()
-    if missing:
-        Account.objects.bulk_create(
+def _claim_batch(*, batch_size: int, now: datetime) -> int:
+    """Compare-and-set a batch of approved claims to 'paid', marked by ``now``.
+
+    On PostgreSQL the batch is chosen with ``FOR UPDATE SKIP LOCKED``, so concurrent settlers take
+    disjoint batches instead of queueing on the same rows; SQLite has a single writer anyway.
+    """
+    table = Claim._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, paid_at = %s WHERE id IN "
+            f"(SELECT id FROM {table} WHERE state = %s ORDER BY id LIMIT %s{lock})",
+            [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, batch_size],
+        )
+        return cursor.rowcount
+
+
+def _ensure_buyer_accounts(batch: QuerySet[Claim]) -> None:
+    account = Account._meta.db_table
+    buyers = batch.values("buyer_id").distinct()
+    sql, params = buyers.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {account} (code, kind, user_id, name, allow_negative, balance_fen, created_at) "
+            f"SELECT %s || b.buyer_id, %s, b.buyer_id, %s || b.buyer_id, %s, 0, %s FROM ({sql}) b "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {account} a WHERE a.user_id = b.buyer_id AND a.kind = %s) "
+            "ON CONFLICT DO NOTHING",
             [
-                Account(code=f"buyer:{uid}", kind=AccountKind.BUYER, user_id=uid, name=f"buyer:{uid}")
-                for uid in missing
+                "buyer:",
+                AccountKind.BUYER,
+                "buyer:",
+                False,
+                _db_time(timezone.now()),
+                *params,
+                AccountKind.BUYER,
             ],
-            ignore_conflicts=True,
         )
-        existing.update(
-            {a.user_id: a for a in Account.objects.filter(kind=AccountKind.BUYER, user_id__in=missing)}
-        )
-    return existing
 
 
 def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None = None) -> int:
     """Pay one batch of approved claims into buyers' balances, exactly once.
 
-    The approved rows are locked (skipping rows another settler holds), paid with set-based
-    inserts, and moved to 'paid' in the same transaction. The one-to-one payout per claim and the
-    unique transfer key make a second payout impossible even if two settlers raced.
+    One transaction: claim the batch (approved → paid, compare-and-set), post its payouts as
+    ledger transfers, write the payout rows, mark the policies claimed, and audit — each a single
+    set-based statement. The one-to-one payout per claim and the unique transfer key
+    ``payout:claim:<id>`` make a second payout impossible even if two settlers raced.
     """
     batch_size = batch_size or settings.BAOJIA["BATCH_SIZE"]
     now = now or timezone.now()
     with transaction.atomic():
-        claims = _lock_batch(batch_size)
-        if not claims:
+        count = _claim_batch(batch_size=batch_size, now=now)
+        if not count:
             return 0
-        buyers = _buyer_accounts({c.buyer_id for c in claims})
-        insurers: dict[str, Account] = {}
-        specs, payouts = [], []
-        for claim in claims:
-            insurer = claim.policy.coverage.insurer
-            if insurer.code not in insurers:
-                insurers[insurer.code] = insurer_account(code=insurer.code, name=insurer.name)
-            spec = TransferSpec(
-                key=f"payout:claim:{claim.pk}",
-                kind=TransferKind.PAYOUT,
-                legs=[
-                    Leg(insurers[insurer.code], -claim.compensation_fen),
-                    Leg(buyers[claim.buyer_id], claim.compensation_fen),
-                ],
-                memo=f"价格保障保险理赔 {claim.number}",
-                reference=f"claim:{claim.pk}",
-            )
-            specs.append(spec)
-        transfers_post_many(specs)
-        from alipay.models import Transfer
-
-        transfer_ids = dict(Transfer.objects.filter(key__in=[s.key for s in specs]).values_list("key", "pk"))
-        for claim, spec in zip(claims, specs, strict=True):
-            payouts.append(
-                Payout(
-                    claim_id=claim.pk, amount_fen=claim.compensation_fen, transfer_id=transfer_ids[spec.key]
-                )
-            )
-        Payout.objects.bulk_create(payouts, batch_size=2_000)
-        ids = [c.pk for c in claims]
-        Claim.objects.filter(pk__in=ids, state=ClaimState.APPROVED).update(state=ClaimState.PAID, paid_at=now)
-        audit_record_many(
-            model=Claim,
-            object_ids=ids,
-            action="claim_settle",
-            from_state=ClaimState.APPROVED,
-            to_state=ClaimState.PAID,
+        batch = Claim.objects.filter(state=ClaimState.PAID, paid_at=now)
+        _ensure_buyer_accounts(batch)
+        for insurer in Insurer.objects.filter(coverages__policies__claims__in=batch).distinct():
+            insurer_account(code=insurer.code, name=insurer.name)
+        claim, policy, coverage, insurer, account, transfer = (
+            Claim._meta.db_table,
+            Policy._meta.db_table,
+            Coverage._meta.db_table,
+            Insurer._meta.db_table,
+            Account._meta.db_table,
+            Transfer._meta.db_table,
         )
-        policy_mark_claimed(policy_ids=[c.policy_id for c in claims], now=now)
-    return len(claims)
+        rows_sql = (
+            f"SELECT %s || c.id AS key, %s || c.number AS memo, %s || c.id AS reference, "
+            f"ia.id AS debit, ba.id AS credit, c.compensation_fen AS amount FROM {claim} c "
+            f"JOIN {policy} p ON p.id = c.policy_id JOIN {coverage} cv ON cv.id = p.coverage_id "
+            f"JOIN {insurer} i ON i.id = cv.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
+            f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %s "
+            "WHERE c.state = %s AND c.paid_at = %s"
+        )
+        params = [
+            "payout:claim:",
+            "价格保障保险理赔 ",
+            "claim:",
+            "insurer:",
+            AccountKind.BUYER,
+            ClaimState.PAID,
+            _db_time(now),
+        ]
+        posted = transfers_post_query(
+            kind=TransferKind.PAYOUT, rows_sql=rows_sql, params=params, created_at=now
+        )
+        if posted != count:
+            raise RuntimeError(f"settlement posted {posted} transfers for {count} claims")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Payout._meta.db_table} (claim_id, amount_fen, transfer_id, clawed_back_fen, created_at) "
+                f"SELECT c.id, c.compensation_fen, t.id, 0, %s FROM {claim} c "
+                f"JOIN {transfer} t ON t.key = %s || c.id WHERE c.state = %s AND c.paid_at = %s",
+                [_db_time(now), "payout:claim:", ClaimState.PAID, _db_time(now)],
+            )
+        audit_record_query(
+            queryset=batch, action="claim_settle", from_state=ClaimState.APPROVED, to_state=ClaimState.PAID
+        )
+        policies_mark_claimed(policies=Policy.objects.filter(pk__in=batch.values("policy_id")), now=now)
+    return count
 
 
 def claims_settle(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
@@ -326,6 +338,36 @@ def claims_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"requeued": len(stuck), "settle": int(approved)}
 
 
+def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
+    """A partial refund while a claim waits for staff or settlement lowers what it will pay, as
+    if the refund had come before adjudication (no payout exists yet to claw back from)."""
+    for claim in Claim.objects.select_for_update().filter(
+        policy=policy, state__in=[ClaimState.IN_REVIEW, ClaimState.APPROVED]
+    ):
+        amount = rules.compensation(
+            paid_fen=line.paid_fen,
+            refunded_fen=line.refunded_fen,
+            difference_fen=claim.price_difference_fen or 0,
+            cap_fen=policy.coverage.per_claim_cap_fen,
+        )
+        if amount == claim.compensation_fen:
+            continue
+        from_state = claim.state
+        claim.compensation_fen = amount or None
+        if not amount:
+            claim.state = ClaimState.REJECTED
+            claim.decided_at = timezone.now()
+        claim.save(update_fields=["compensation_fen", "state", "decided_at"])
+        audit_record(
+            subject=claim,
+            action="claim_reduce_refund",
+            from_state=from_state,
+            to_state=claim.state,
+            reason="order partly refunded",
+            data={"compensation_fen": amount},
+        )
+
+
 def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -> None:
     """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected;
     a payout already made is clawed back in proportion to what was refunded."""
@@ -352,7 +394,14 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
                 to_state=claim.state,
                 reason="order refunded",
             )
-    payout = Payout.objects.select_for_update().filter(claim__policy=policy).select_related("claim").first()
+    else:
+        _claims_reduce_for_refund(policy=policy, line=line)
+    payout = (
+        Payout.objects.select_for_update(of=("self",))
+        .filter(claim__policy=policy)
+        .select_related("claim")
+        .first()
+    )
     if payout is None:
         return
     allowed = rules.compensation(

@@ -2,7 +2,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
+from django.db.models import F, Value
+from django.utils import timezone
 
 from core.models import AuditEvent
 
@@ -54,3 +56,35 @@ def audit_record_many(
     ]
     AuditEvent.objects.bulk_create(rows, batch_size=2_000)
     return len(rows)
+
+
+def audit_record_query(
+    *,
+    queryset: models.QuerySet,
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+) -> int:
+    """One audit row per object of ``queryset``, written by the database (``INSERT … SELECT``).
+
+    The set-based twin for campaign-sized batches: no row passes through Python.
+    """
+    content_type = ContentType.objects.get_for_model(queryset.model)
+    columns = {
+        "content_type_id": Value(content_type.pk, output_field=models.IntegerField()),
+        "object_id": F("pk"),
+        "action": Value(action, output_field=models.CharField()),
+        "from_state": Value(from_state, output_field=models.CharField()),
+        "to_state": Value(to_state, output_field=models.CharField()),
+        "reason": Value(reason, output_field=models.TextField()),
+        "data": Value({}, output_field=models.JSONField()),
+        "created_at": Value(timezone.now(), output_field=models.DateTimeField()),
+    }
+    select_sql, params = queryset.order_by().values_list(*columns.values()).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(columns)}) {select_sql}",  # noqa: S608
+            params,
+        )
+        return cursor.rowcount

@@ -4,15 +4,23 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alipay.models import AccountKind, TransferKind
-from alipay.services import InsufficientBalance, Leg, insurer_account, transfer_post, user_account
+from alipay.services import (
+    MAX_TOP_UP_FEN,
+    InsufficientBalance,
+    Leg,
+    insurer_account,
+    system_account,
+    transfer_post,
+    user_account,
+)
 from core.errors import InvalidInput, ServiceError
 from core.numbers import new_number
-from core.services import audit_record, audit_record_many
+from core.services import audit_record, audit_record_query
 from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from orders.services import campaign_settle
@@ -32,9 +40,12 @@ def premium_for(*, insured_fen: int, rate_bp: int) -> int:
 
 def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     """Pay money into the seller's Juhuasuan insurance deposit (聚划算保险保证金)."""
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidInput("invalid_amount", _("保证金金额必须大于零。"))
-    from alipay.services import system_account
+    if (
+        isinstance(amount_fen, bool)
+        or not isinstance(amount_fen, int)
+        or not 0 < amount_fen <= MAX_TOP_UP_FEN
+    ):
+        raise InvalidInput("invalid_amount", _("保证金金额必须是大于零的整数(分),且不超过一亿元。"))
 
     transfer_post(
         key=key,
@@ -225,31 +236,36 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
 def policies_open_for_order(*, order: Order) -> int:
     """When a trade succeeds after its campaign ended, its policies become claimable at once."""
     now = timezone.now()
-    ids = list(
-        Policy.objects.filter(
-            order_line__order=order,
-            state=PolicyState.PENDING,
-            window_starts_at__lte=now,
-            window_ends_at__gt=now,
-        ).values_list("pk", flat=True)
+    policies = Policy.objects.filter(
+        order_line__order=order, window_starts_at__lte=now, window_ends_at__gt=now
     )
-    return _move_policies(ids, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, "policy_open")
+    return _move_policies(
+        policies, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, "policy_open"
+    )
 
 
 def _move_policies(
-    ids: list[int], from_state: str, to_state: str, stamp: str, now: datetime, action: str
+    queryset: QuerySet[Policy], from_state: str, to_state: str, stamp: str, now: datetime, action: str
 ) -> int:
-    if not ids:
-        return 0
-    moved = Policy.objects.filter(pk__in=ids, state=from_state).update(state=to_state, **{stamp: now})
-    audit_record_many(model=Policy, object_ids=ids, action=action, from_state=from_state, to_state=to_state)
+    """Compare-and-set the policies of ``queryset`` from one state to the next, with one audit
+    row each, in two statements. ``now`` marks the rows this call moved."""
+    moved = queryset.filter(state=from_state).update(state=to_state, **{stamp: now})
+    if moved:
+        audit_record_query(
+            queryset=queryset.model.objects.filter(
+                pk__in=queryset.values("pk"), state=to_state, **{stamp: now}
+            ),
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+        )
     return moved
 
 
 def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) -> Policy | None:
     """A refund of the whole line voids its policy; before the window opens the premium goes back."""
     policy = (
-        Policy.objects.select_for_update()
+        Policy.objects.select_for_update(of=("self",))
         .filter(order_line=line)
         .select_related("coverage__insurer", "seller__user")
         .first()
@@ -288,19 +304,17 @@ def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) 
     return policy
 
 
-def policy_mark_claimed(*, policy_ids: list[int], now: datetime) -> int:
-    """Called by settlement in the transaction that pays the claims."""
-    ids = list(policy_ids)
-    moved = Policy.objects.filter(pk__in=ids, state=PolicyState.CLAIMABLE).update(
-        state=PolicyState.CLAIMED, claimed_at=now
-    )
-    audit_record_many(
-        model=Policy,
-        object_ids=ids,
-        action="policy_claimed",
-        from_state=PolicyState.CLAIMABLE,
-        to_state=PolicyState.CLAIMED,
-    )
+def policies_mark_claimed(*, policies: QuerySet[Policy], now: datetime) -> int:
+    """Called by settlement in the transaction that pays the claims.
+
+    A policy the window sweep has not opened yet is claimed too: adjudication checked the same
+    facts the sweep reads (trade succeeded, campaign ended), and left pending it would later expire.
+    """
+    moved = 0
+    for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING):
+        moved += _move_policies(
+            policies, from_state, PolicyState.CLAIMED, "claimed_at", now, "policy_claimed"
+        )
     return moved
 
 
@@ -343,12 +357,22 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
 
 
 def _in_chunks(
-    queryset, from_state: str, to_state: str, stamp: str, now: datetime, action: str, batch_size: int
+    queryset: QuerySet[Policy],
+    from_state: str,
+    to_state: str,
+    stamp: str,
+    now: datetime,
+    action: str,
+    batch_size: int,
 ) -> int:
+    """Walk the matching rows in primary-key ranges: each chunk is one UPDATE and one INSERT … SELECT
+    in its own transaction, so memory stays flat and locks stay short however large the campaign."""
+    bounds = queryset.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return 0
     total = 0
-    while True:
+    for low in range(bounds["low"], bounds["high"] + 1, batch_size):
         with transaction.atomic():
-            ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                return total
-            total += _move_policies(ids, from_state, to_state, stamp, now, action)
+            chunk = queryset.filter(pk__gte=low, pk__lt=low + batch_size)
+            total += _move_policies(chunk, from_state, to_state, stamp, now, action)
+    return total

@@ -25,6 +25,7 @@ from orders.models import (
     OrderState,
 )
 from shops.models import Coupon, Seller, Sku
+from shops.services import MAX_PRICE_FEN
 
 MAX_QUANTITY = 999
 
@@ -69,9 +70,9 @@ def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, 
     if (
         isinstance(campaign_price_fen, bool)
         or not isinstance(campaign_price_fen, int)
-        or campaign_price_fen <= 0
+        or not 0 < campaign_price_fen <= MAX_PRICE_FEN
     ):
-        raise InvalidInput("invalid_price", _("活动价必须是大于零的整数(分)。"))
+        raise InvalidInput("invalid_price", _("活动价必须是大于零的整数(分),且不超过一亿元。"))
     if sku.listing.shop.seller_id != campaign.seller_id:
         raise InvalidInput("not_your_sku", _("只能把自己店铺的商品加入活动。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):

@@ -42,7 +42,9 @@ class World:
     alice_address: Address
     bob_address: Address
 
-    def buy(self, buyer=None, *, sku=None, quantity: int = 1, address=None, succeed: bool = True, **kw) -> Order:
+    def buy(
+        self, buyer=None, *, sku=None, quantity: int = 1, address=None, succeed: bool = True, **kw
+    ) -> Order:
         buyer = buyer or self.alice
         address = address or (self.alice_address if buyer == self.alice else self.bob_address)
         order = order_place(buyer=buyer, address=address, items=[(sku or self.sku, quantity)], **kw)
@@ -57,7 +59,9 @@ class World:
         """Move the campaign's end into the past (as if time had passed) and mark it ended."""
         shift = timezone.now() - timedelta(days=days_ago, seconds=1) - self.campaign.ends_at
         Campaign.objects.filter(pk=self.campaign.pk).update(
-            starts_at=self.campaign.starts_at + shift, ends_at=self.campaign.ends_at + shift, state=CampaignState.ENDED
+            starts_at=self.campaign.starts_at + shift,
+            ends_at=self.campaign.ends_at + shift,
+            state=CampaignState.ENDED,
         )
         from insurance.models import Policy
 
@@ -108,3 +112,53 @@ def world(db) -> World:
 
 
 __all__ = ["World", "world", "CampaignItemFactory"]
+
+
+# --- Shared by the core suite -----------------------------------------------------------------
+
+
+@pytest.fixture
+def mallory(world):
+    """A third buyer with money who copied alice's shipping details to the character."""
+    user = UserFactory(username="mallory")
+    balance_top_up(user=user, amount_fen=1_000_000, key="mallory-topup")
+    return user
+
+
+@pytest.fixture
+def mallory_address(mallory) -> Address:
+    return AddressFactory(user=mallory)
+
+
+@pytest.fixture
+def staff(world):
+    """A claims officer of the world's insurer."""
+    user = UserFactory(username="claims_officer", is_staff=True)
+    world.coverage.insurer.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def insured_line(world) -> OrderLine:
+    """Alice bought one insured SKU at ¥159.00 in the campaign, the trade succeeded, the campaign
+    has just ended and the window sweep has made her policy claimable."""
+    from insurance.services import policy_windows_advance
+
+    order = world.buy()
+    world.end_campaign()
+    policy_windows_advance()
+    return world.line(order)
+
+
+@pytest.fixture
+def place_evidence(world):
+    """Place an evidence order and leave it unpaid: alice, the Taobao SKU, quantity 1 by default."""
+
+    def place(buyer=None, *, sku=None, quantity: int = 1, address=None, **kw) -> Order:
+        buyer = buyer or world.alice
+        address = address or (world.alice_address if buyer == world.alice else world.bob_address)
+        return order_place(
+            buyer=buyer, address=address, items=[(sku or world.other_shop_sku, quantity)], **kw
+        )
+
+    return place

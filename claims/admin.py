@@ -1,0 +1,426 @@
+"""The insurer's review queue. Staff decide claims only through the actions below, which call
+claims.services; the change page explains the decision check by check."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from claims import rules, services
+from claims.models import Claim, ClaimState, Payout
+from core.admin import (
+    AuditHistoryMixin,
+    DomainAdmin,
+    LedgerAdmin,
+    admin_link,
+    fen_column,
+    related_column,
+    titled_filter,
+)
+from core.errors import ServiceError
+from core.money import format_fen
+from orders.models import Order, OrderLine, normalise_text
+from orders.selectors import order_by_number
+
+RESULT_LABELS = {rules.PASSED: _("通过"), rules.FAILED: _("未通过"), rules.SKIPPED: _("未检查")}
+
+
+class ClaimStateFilter(admin.SimpleListFilter):
+    """The state filter, with the review queue first."""
+
+    title = _("状态")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        others = [(value, label) for value, label in ClaimState.choices if value != ClaimState.IN_REVIEW]
+        return [(ClaimState.IN_REVIEW, _("待人工审核")), *others]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        if self.value() in ClaimState.values:
+            return queryset.filter(state=self.value())
+        return queryset
+
+
+class ReviewReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("审核意见"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        max_length=2_000,
+        help_text=_("买家和商家都会看到这条意见,并记入审计记录。"),
+    )
+
+
+def _order_comparison(claim: Claim) -> dict[str, Any]:
+    """The insured order line beside each line of the evidence order, field by field.
+
+    A cell's ``agrees`` says whether the evidence meets the rule for that row: same account,
+    same shipping information (normalised as the check does), same product and specs, same
+    quantity, placed inside the window, and a lower actual price.
+    """
+    line: OrderLine = claim.policy.order_line
+    order = line.order
+    evidence = claim.evidence_order or order_by_number(claim.evidence_order_number)
+    columns: list[tuple[Order, OrderLine | None]] = []
+    if evidence is not None:
+        lines = list(evidence.lines.select_related("sku__listing__shop", "sku__listing__product"))
+        columns = [(evidence, ev_line) for ev_line in lines] or [(evidence, None)]
+    policy = claim.policy
+
+    def row(label: Any, insured: Any, value: Callable[[Order, OrderLine | None], Any], same=None) -> dict:
+        cells = []
+        for ev_order, ev_line in columns:
+            shown = value(ev_order, ev_line)
+            agrees = None if same is None else same(ev_order, ev_line)
+            cells.append({"value": shown, "agrees": agrees})
+        return {"label": label, "insured": insured, "cells": cells}
+
+    def line_value(get: Callable[[OrderLine], Any]) -> Callable[[Order, OrderLine | None], Any]:
+        return lambda _o, ev_line: "—" if ev_line is None else get(ev_line)
+
+    recipient, phone, address = order.ship_recipient, order.ship_phone, order.ship_address
+    rows = [
+        row(_("订单号"), admin_link(order, order.number), lambda o, _l: admin_link(o, o.number)),
+        row(_("订单状态"), order.get_state_display(), lambda o, _l: o.get_state_display()),
+        row(
+            _("买家"),
+            order.buyer.get_username(),
+            lambda o, _l: o.buyer.get_username(),
+            lambda o, _l: o.buyer_id == claim.buyer_id,
+        ),
+        row(
+            _("收货人"),
+            recipient,
+            lambda o, _l: o.ship_recipient,
+            lambda o, _l: normalise_text(o.ship_recipient) == normalise_text(recipient),
+        ),
+        row(
+            _("手机号码"),
+            phone,
+            lambda o, _l: o.ship_phone,
+            lambda o, _l: normalise_text(o.ship_phone) == normalise_text(phone),
+        ),
+        row(
+            _("收货地址"),
+            address,
+            lambda o, _l: o.ship_address,
+            lambda o, _l: normalise_text(o.ship_address) == normalise_text(address),
+        ),
+        row(
+            _("下单时间"),
+            timezone.localtime(order.created_at),
+            lambda o, _l: timezone.localtime(o.created_at),
+            lambda o, _l: policy.window_starts_at <= o.created_at < policy.window_ends_at,
+        ),
+        row(
+            _("商品"),
+            f"{line.sku.listing.product} · {line.sku.listing.shop}",
+            line_value(lambda ev: f"{ev.sku.listing.product} · {ev.sku.listing.shop}"),
+            lambda _o, ev: ev is not None and ev.sku.listing.product_id == line.sku.listing.product_id,
+        ),
+        row(
+            _("SKU 规格"),
+            line.sku.specs_key,
+            line_value(lambda ev: ev.sku.specs_key),
+            lambda _o, ev: ev is not None and ev.sku.specs_key == line.sku.specs_key,
+        ),
+        row(
+            _("数量"),
+            line.quantity,
+            line_value(lambda ev: ev.quantity),
+            lambda _o, ev: ev is not None and ev.quantity == line.quantity,
+        ),
+        row(
+            _("商品总价"),
+            format_fen(line.item_total_fen),
+            line_value(lambda ev: format_fen(ev.item_total_fen)),
+        ),
+        row(
+            _("店铺优惠"),
+            format_fen(line.shop_discount_fen),
+            line_value(lambda ev: format_fen(ev.shop_discount_fen)),
+        ),
+        row(
+            _("平台及达人优惠"),
+            format_fen(line.platform_discount_fen),
+            line_value(lambda ev: format_fen(ev.platform_discount_fen)),
+        ),
+        row(
+            _("实付款"),
+            format_fen(line.paid_fen),
+            line_value(lambda ev: format_fen(ev.paid_fen)),
+            lambda _o, ev: ev is not None and ev.paid_fen < line.paid_fen,
+        ),
+    ]
+    return {"rows": rows, "columns": len(columns), "evidence_number": claim.evidence_order_number}
+
+
+@admin.register(Claim)
+class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
+    list_display = (
+        "number",
+        "state",
+        "filed_at",
+        "buyer_link",
+        "policy_link",
+        "insurer_link",
+        "compensation",
+        "review_summary",
+        "decided_by_link",
+        "decided_at",
+    )
+    list_filter = (ClaimStateFilter, ("policy__coverage__insurer", titled_filter(_("保险公司"))), "filed_at")
+    list_select_related = ("buyer", "policy__coverage__insurer", "decided_by")
+    search_fields = (
+        "=number",
+        "=evidence_order_number",
+        "=policy__number",
+        "=policy__order_line__order__number",
+        "buyer__username",
+    )
+    date_hierarchy = "filed_at"
+    actions = ("approve_claims", "reject_claims", "readjudicate_claims", "settle_claims")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "state",
+                    "policy_link",
+                    "insurer_link",
+                    "buyer_link",
+                    "evidence_order_number",
+                    "filed_at",
+                    "decided_at",
+                    "decided_by_link",
+                    "decision_reason",
+                )
+            },
+        ),
+        (_("判责明细"), {"fields": ("checks_display",)}),
+        (_("转人工原因"), {"fields": ("review_reasons_display",)}),
+        (_("投保订单与举证订单"), {"fields": ("orders_display",)}),
+        (_("赔付"), {"fields": ("compensation_display",)}),
+        (_("审计记录"), {"fields": ("audit_history_display",)}),
+    )
+
+    buyer_link = related_column("buyer", _("买家"))
+    policy_link = related_column("policy", _("保单"))
+    insurer_link = related_column("policy__coverage__insurer", _("保险公司"))
+    decided_by_link = related_column("decided_by", _("审核人"))
+    compensation = fen_column("compensation_fen", _("赔付金额"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "buyer",
+                "decided_by",
+                "policy__coverage__insurer",
+                "policy__order_line__order__buyer",
+                "policy__order_line__sku__listing__shop",
+                "policy__order_line__sku__listing__product",
+                "evidence_order__buyer",
+            )
+        )
+
+    # --- what the page shows ---------------------------------------------------------------
+
+    @admin.display(description=_("转人工原因"))
+    def review_summary(self, obj: Claim) -> str:
+        return ";".join(str(rules.REVIEW_MESSAGES.get(code, code)) for code in obj.review_reasons) or "—"
+
+    @admin.display(description=_("判责明细"))
+    def checks_display(self, obj: Claim) -> str:
+        checks = [
+            {
+                "code": check.get("code", ""),
+                "result": check.get("result", ""),
+                "result_label": RESULT_LABELS.get(check.get("result"), check.get("result")),
+                "message": rules.check_message(check) if check.get("code") in rules.MESSAGES else "",
+            }
+            for check in obj.checks or []
+        ]
+        return render_to_string("admin/claims/claim/checks.html", {"checks": checks})
+
+    @admin.display(description=_("转人工原因"))
+    def review_reasons_display(self, obj: Claim) -> str:
+        reasons = [
+            {"code": code, "message": rules.REVIEW_MESSAGES.get(code, code)}
+            for code in obj.review_reasons or []
+        ]
+        return render_to_string("admin/claims/claim/review_reasons.html", {"reasons": reasons})
+
+    @admin.display(description=_("投保订单与举证订单"))
+    def orders_display(self, obj: Claim) -> str:
+        return render_to_string("admin/claims/claim/orders.html", _order_comparison(obj))
+
+    @admin.display(description=_("赔付"))
+    def compensation_display(self, obj: Claim) -> str:
+        line = obj.policy.order_line
+        coverage = obj.policy.coverage
+        payout = Payout.objects.filter(claim=obj).first()
+        evidence_fen = None if obj.price_difference_fen is None else line.paid_fen - obj.price_difference_fen
+        facts = [
+            (_("原订单实付款"), format_fen(line.paid_fen)),
+            (_("原订单已退款"), format_fen(line.refunded_fen)),
+            (_("举证价格"), format_fen(evidence_fen)),
+            (_("差价"), format_fen(obj.price_difference_fen)),
+            (_("单次赔付上限"), format_fen(coverage.per_claim_cap_fen)),
+            (_("人工审核阈值"), format_fen(coverage.review_threshold_fen)),
+            (_("赔付金额"), format_fen(obj.compensation_fen)),
+            (_("已赔付"), format_fen(payout.amount_fen if payout else None)),
+            (_("已追回"), format_fen(payout.clawed_back_fen if payout else None)),
+            (_("赔付时间"), timezone.localtime(obj.paid_at) if obj.paid_at else "—"),
+        ]
+        return render_to_string("admin/core/facts.html", {"facts": facts})
+
+    # --- the review actions -----------------------------------------------------------------
+
+    def _review(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Claim],
+        *,
+        decide: Callable[..., Claim],
+        action: str,
+        title: Any,
+        done_message: Any,
+    ) -> HttpResponse | None:
+        """Ask for the reason on an intermediate page; then decide each claim through the
+        service, reporting each refusal with its own message."""
+        form = ReviewReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for claim in queryset:
+                try:
+                    decide(claim=claim, staff=request.user, reason=form.cleaned_data["reason"])
+                except ServiceError as error:
+                    self.message_user(request, f"{claim.number}: {error.message}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "claims": [(claim, format_fen(claim.compensation_fen)) for claim in queryset],
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/claims/claim/review_reason.html", context)
+
+    @admin.action(description=_("人工审核:通过所选理赔(需填写审核意见)"), permissions=["change"])
+    def approve_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> HttpResponse | None:
+        return self._review(
+            request,
+            queryset,
+            decide=services.claim_review_approve,
+            action="approve_claims",
+            title=_("通过理赔"),
+            done_message=_("已通过 %(count)d 笔理赔,将在结算时赔付。"),
+        )
+
+    @admin.action(description=_("人工审核:驳回所选理赔(需填写审核意见)"), permissions=["change"])
+    def reject_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> HttpResponse | None:
+        return self._review(
+            request,
+            queryset,
+            decide=services.claim_review_reject,
+            action="reject_claims",
+            title=_("驳回理赔"),
+            done_message=_("已驳回 %(count)d 笔理赔。"),
+        )
+
+    @admin.action(description=_("重新判责(仅限已提交、尚未判责的理赔)"), permissions=["change"])
+    def readjudicate_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        for claim in queryset:
+            if claim.state != ClaimState.SUBMITTED:
+                self.message_user(
+                    request,
+                    _("%(number)s: 只有已提交、尚未判责的理赔可以重新判责(当前:%(state)s)。")
+                    % {"number": claim.number, "state": claim.get_state_display()},
+                    messages.WARNING,
+                )
+                continue
+            try:
+                claim = services.claim_adjudicate(claim=claim)
+            except ServiceError as error:
+                self.message_user(request, f"{claim.number}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _("%(number)s: 判责结果为“%(state)s”。")
+                % {"number": claim.number, "state": claim.get_state_display()},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("立即结算所有已通过的理赔"), permissions=["change"])
+    def settle_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        # Settlement pays every approved claim, not only the selected ones: it is the same
+        # batch job the scheduler runs, started now.
+        paid = services.claims_settle()
+        self.message_user(request, _("已结算 %(count)d 笔已通过的理赔。") % {"count": paid}, messages.SUCCESS)
+
+
+@admin.register(Payout)
+class PayoutAdmin(LedgerAdmin):
+    list_display = (
+        "claim_link",
+        "amount",
+        "clawed_back",
+        "net",
+        "insurer_link",
+        "buyer_link",
+        "transfer_link",
+        "created_at",
+    )
+    list_filter = (("claim__policy__coverage__insurer", titled_filter(_("保险公司"))),)
+    list_select_related = ("claim__buyer", "claim__policy__coverage__insurer", "transfer")
+    search_fields = ("=claim__number", "claim__buyer__username", "transfer__key")
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "claim_link",
+                    "insurer_link",
+                    "buyer_link",
+                    "amount",
+                    "clawed_back",
+                    "net",
+                    "transfer_link",
+                    "created_at",
+                )
+            },
+        ),
+    )
+
+    claim_link = related_column("claim", _("理赔申请"))
+    insurer_link = related_column("claim__policy__coverage__insurer", _("保险公司"))
+    buyer_link = related_column("claim__buyer", _("买家"))
+    transfer_link = related_column("transfer", _("资金流水"))
+    amount = fen_column("amount_fen", _("赔付金额"))
+    clawed_back = fen_column("clawed_back_fen", _("已追回"))
+    net = fen_column("net_fen", _("净赔付"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payout]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("claim__buyer", "claim__policy__coverage__insurer", "transfer")
+            .annotate(net_fen=F("amount_fen") - F("clawed_back_fen"))
+        )
