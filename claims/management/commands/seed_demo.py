@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alipay.services import balance_top_up
 from core.models import AuditEvent
+from core.permissions import INSURER_STAFF, ensure_staff_groups
 from insurance.models import Insurer, Policy
 from insurance.services import coverage_turn_on, deposit_top_up, policy_windows_advance
 from orders.models import Address, Campaign, Order
@@ -72,13 +73,8 @@ class Command(BaseCommand):
                 user.is_superuser = username == "admin"
                 user.save()
             users[username] = user
-        try:
-            from core.permissions import ensure_staff_groups
-
-            groups = ensure_staff_groups()
-            users["insurer"].groups.add(groups["insurer_staff"])
-        except ImportError:  # the staff groups arrive with the admin
-            pass
+        groups = ensure_staff_groups()
+        users["insurer"].groups.add(groups[INSURER_STAFF])
         return users
 
     def _world(self, users: dict) -> None:
