@@ -64,7 +64,11 @@ class Claim(models.Model):
                 name="claim_compensation_positive",
             ),
         ]
-        indexes = [models.Index(fields=["state", "filed_at"])]
+        indexes = [
+            models.Index(fields=["state", "filed_at"]),
+            # Settlement marks a batch by its paid_at and finds it again through this index.
+            models.Index(fields=["state", "paid_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -1,19 +1,20 @@
 """Build a Juhuasuan campaign at scale: shops on every platform, many buyers, succeeded insured
-orders, a later price drop, evidence orders and approved claims — with bulk inserts in chunks.
+orders, a later price drop, evidence orders and approved claims.
 
-The campaign's history is imported, not replayed: rows are written with ``bulk_create`` exactly as
-the services would have left them (states, amounts, windows), so that what is measured afterwards —
-closing the window, settling the claims — runs through the product's own services. The money of
-the imported history is posted as one balanced transfer per chunk (sales into escrow → seller,
-premiums deposit → insurer), so every ledger invariant still holds.
+The campaign's history is imported, not replayed: rows are written set-based (``INSERT … SELECT``
+over a number series, in chunks) exactly as the services would have left them — states, amounts,
+windows — so that what is measured afterwards, closing the window and settling the claims, runs
+through the product's own services. The money of the imported history is posted as balanced
+transfers per chunk (sales into the seller's balance, premiums to the insurer), so every ledger
+invariant still holds.
 """
 
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -22,12 +23,12 @@ from alipay.services import Leg, insurer_account, system_account, transfer_post,
 from claims.models import Claim, ClaimState
 from insurance.models import Coverage, Insurer, Policy, PolicyState
 from insurance.services import premium_for
-from orders.models import Address, Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
+from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from shops.models import CatalogProduct, Listing, Platform, Seller, Shop, Sku, specs_key
 
-CHUNK = 10_000
-UNUSABLE = "!"  # what set_unusable_password() stores, without hashing a million times
-BUYERS_PER_ORDER = 0.1  # each simulated buyer places about ten orders
+CHUNK = 50_000
+ORDERS_PER_BUYER = 10
+MAX_ORDERS = 20_000_000
 
 
 def _share(value: str) -> float:
@@ -40,8 +41,19 @@ def _share(value: str) -> float:
     return share
 
 
+def _series(low: int, high: int) -> str:
+    """A ``FROM`` clause yielding ``g.n`` for low ≤ n < high (literals: they are our own ints)."""
+    if connection.vendor == "postgresql":
+        return f"generate_series({int(low)}, {int(high) - 1}) AS g(n)"
+    return f"(WITH RECURSIVE s(n) AS (SELECT {int(low)} UNION ALL SELECT n + 1 FROM s WHERE n < {int(high) - 1}) SELECT n FROM s) g"
+
+
+def _t(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 class Command(BaseCommand):
-    help = "Simulate a Juhuasuan campaign with N insured order lines (ended, window open)."
+    help = "Simulate an ended Juhuasuan campaign with N insured order lines (window open)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--orders", type=int, required=True, help="insured order lines to create")
@@ -49,58 +61,67 @@ class Command(BaseCommand):
             "--price-drop-share",
             type=_share,
             default=0.3,
-            help="share of orders whose buyer finds a lower price",
+            help="share of buyers who find a lower price (0–1)",
         )
         parser.add_argument(
-            "--claims-share", type=_share, default=1.0, help="share of those that file a claim (approved)"
-        )
-        parser.add_argument(
-            "--tag", default="", help="a label to tell simulated campaigns apart (default: a timestamp)"
+            "--claims-share", type=_share, default=1.0, help="share of those who file a claim, approved (0–1)"
         )
 
-    def handle(
-        self, *args, orders: int, price_drop_share: float, claims_share: float, tag: str, **options
-    ) -> None:
-        if not 1 <= orders <= 20_000_000:
-            raise CommandError("--orders must be between 1 and 20,000,000")
-        tag = tag or timezone.now().strftime("%Y%m%d%H%M%S%f")
+    def handle(self, *args, orders: int, price_drop_share: float, claims_share: float, **options) -> None:
+        if not 1 <= orders <= MAX_ORDERS:
+            raise CommandError(f"--orders must be between 1 and {MAX_ORDERS:,}")
+        claim_share = price_drop_share * claims_share
+        every = round(1 / claim_share) if claim_share else 0
+        world = self._world(max(1, -(-orders // ORDERS_PER_BUYER)))
         progress = tqdm(
             total=orders, file=sys.stderr, disable=not sys.stderr.isatty(), unit="line", desc="orders"
         )
-        world = self._world(tag, max(1, int(orders * BUYERS_PER_ORDER)))
-        drop_every = round(1 / price_drop_share) if price_drop_share else 0
-        claim_every = round(1 / claims_share) if claims_share else 0
-        made = {"orders": 0, "claims": 0}
-        for start in range(0, orders, CHUNK):
-            size = min(CHUNK, orders - start)
-            claims = self._chunk(world, start, size, drop_every, claim_every)
-            made["orders"] += size
-            made["claims"] += claims
-            progress.update(size)
+        claims = 0
+        for low in range(0, orders, CHUNK):
+            high = min(orders, low + CHUNK)
+            claims += self._chunk(world, low, high, every)
+            progress.update(high - low)
         progress.close()
+        self._analyze()
         self.stdout.write(
-            f"campaign {world['campaign'].pk} ({world['campaign'].name}): {made['orders']} insured lines, "
-            f"{made['claims']} approved claims, {len(world['buyers'])} buyers"
+            f"campaign {world['campaign'].pk} ({world['campaign'].name}): {orders} insured lines, "
+            f"{claims} approved claims, {world['buyers']} buyers"
         )
 
-    def _world(self, tag: str, buyer_count: int) -> dict:
+    def _analyze(self) -> None:
+        """Fresh planner statistics for the tables just filled, as autovacuum would give them a
+        little later: without them PostgreSQL plans the next batch job for empty tables."""
+        if connection.vendor != "postgresql":
+            return
+        User = get_user_model()  # noqa: N806
+        tables = [m._meta.db_table for m in (User, Order, OrderLine, Policy, Claim)]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+    def _world(self, buyers: int) -> dict:
         User = get_user_model()  # noqa: N806
         now = timezone.now()
+        tag = now.strftime("%d%H%M%S")
         insurer, _ = Insurer.objects.get_or_create(code="sim-insurer", defaults={"name": "模拟保险公司"})
-        seller_user = User.objects.create(username=f"sim-seller-{tag}")
-        seller = Seller.objects.create(user=seller_user, name=f"模拟商家 {tag}")
+        seller = Seller.objects.create(
+            user=User.objects.create(username=f"sim-seller-{tag}"), name=f"模拟商家 {tag}"
+        )
         shops = [
             Shop.objects.create(seller=seller, name=f"模拟{platform.label} {tag}", platform=platform)
             for platform in Platform
         ]
         product = CatalogProduct.objects.create(brand="模拟", model=f"SIM-{tag}", name="模拟耳机")
-        skus = []
-        for shop in shops:
-            listing = Listing.objects.create(shop=shop, product=product, title=f"模拟耳机 {shop.name}")
-            specs = {"颜色": "黑色"}
-            skus.append(
-                Sku.objects.create(listing=listing, specs=specs, specs_key=specs_key(specs), price_fen=19_900)
+        specs = {"颜色": "黑色"}
+        skus = [
+            Sku.objects.create(
+                listing=Listing.objects.create(shop=shop, product=product, title=f"模拟耳机 {shop.name}"),
+                specs=specs,
+                specs_key=specs_key(specs),
+                price_fen=19_900,
             )
+            for shop in shops
+        ]
         campaign = Campaign.objects.create(
             seller=seller,
             name=f"模拟聚划算 {tag}",
@@ -116,29 +137,24 @@ class Command(BaseCommand):
             premium_rate_bp=100,
             turned_on_at=now - timedelta(days=4),
         )
-        # The same product sells for less afterwards on Taobao: the evidence orders' SKU.
+        # After the campaign the same product sells for less on Taobao: the evidence orders' SKU.
         skus[1].price_fen = 14_900
         skus[1].save(update_fields=["price_fen"])
-        buyers = []
-        for start in range(0, buyer_count, CHUNK):
-            batch = [
-                User(username=f"sim-{tag}-{i}", password=UNUSABLE)
-                for i in range(start, min(buyer_count, start + CHUNK))
-            ]
-            buyers += User.objects.bulk_create(batch)
-        addresses = []
-        for start in range(0, len(buyers), CHUNK):
-            addresses += Address.objects.bulk_create(
-                Address(
-                    user=u,
-                    recipient="模拟买家",
-                    phone="13800000000",
-                    region="浙江省 杭州市",
-                    detail=f"{u.pk} 号",
-                )
-                for u in buyers[start : start + CHUNK]
+        user_table = User._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {user_table} (password, is_superuser, username, first_name, last_name, email, "
+                "is_staff, is_active, date_joined) "
+                f"SELECT '!', %s, %s || g.n, '', '', '', %s, %s, %s FROM {_series(0, buyers)}",
+                [False, f"sim-{tag}-", False, True, _t(now)],
             )
+        first = User.objects.get(username=f"sim-{tag}-0").pk
+        last = User.objects.get(username=f"sim-{tag}-{buyers - 1}").pk
+        if last - first != buyers - 1:
+            raise CommandError("buyers were not numbered contiguously; run the simulation alone")
         return {
+            "tag": tag,
+            "now": now,
             "seller": seller,
             "shops": shops,
             "skus": skus,
@@ -146,152 +162,154 @@ class Command(BaseCommand):
             "item": item,
             "coverage": coverage,
             "insurer": insurer,
+            "first_buyer": first,
             "buyers": buyers,
-            "addresses": addresses,
-            "now": now,
-            "tag": tag,
         }
 
     @transaction.atomic
-    def _chunk(self, world: dict, start: int, size: int, drop_every: int, claim_every: int) -> int:
+    def _chunk(self, world: dict, low: int, high: int, every: int) -> int:
         campaign, item, coverage = world["campaign"], world["item"], world["coverage"]
-        buyers, addresses = world["buyers"], world["addresses"]
         paid_at = campaign.starts_at + timedelta(hours=1)
-        price, evidence_price = item.campaign_price_fen, world["skus"][1].price_fen
-        orders, lines = [], []
-        for i in range(start, start + size):
-            buyer, address = buyers[i % len(buyers)], addresses[i % len(buyers)]
-            orders.append(
-                Order(
-                    number=f"S{world['tag'][-12:]}{i:09d}",
-                    buyer=buyer,
-                    shop=world["shops"][0],
-                    campaign=campaign,
-                    state=OrderState.SUCCEEDED,
-                    ship_recipient=address.recipient,
-                    ship_phone=address.phone,
-                    ship_address=f"{address.region} {address.detail}",
-                    item_total_fen=price,
-                    paid_fen=price,
-                    created_at=paid_at,
-                    pay_deadline=paid_at + timedelta(minutes=30),
-                    paid_at=paid_at,
-                    shipped_at=paid_at + timedelta(hours=5),
-                    succeeded_at=paid_at + timedelta(days=1),
-                )
-            )
-        Order.objects.bulk_create(orders, batch_size=2_000)
-        for order in orders:
-            lines.append(
-                OrderLine(
-                    order=order,
-                    sku=item.sku,
-                    campaign_item=item,
-                    quantity=1,
-                    unit_price_fen=price,
-                    item_total_fen=price,
-                    paid_fen=price,
-                )
-            )
-        OrderLine.objects.bulk_create(lines, batch_size=2_000)
-        premium = premium_for(insured_fen=price, rate_bp=coverage.premium_rate_bp)
-        policies = Policy.objects.bulk_create(
-            [
-                Policy(
-                    number=f"BD{order.number}",
-                    coverage=coverage,
-                    order_line=line,
-                    buyer_id=order.buyer_id,
-                    seller=world["seller"],
-                    state=PolicyState.CLAIMABLE,
-                    insured_fen=price,
-                    premium_fen=premium,
-                    window_starts_at=campaign.ends_at,
-                    window_ends_at=campaign.ends_at + timedelta(days=coverage.window_days),
-                    claimable_at=campaign.ends_at,
-                )
-                for order, line in zip(orders, lines, strict=True)
-            ],
-            batch_size=2_000,
-        )
-        evidence, claimed = [], []
         filed_at = world["now"] - timedelta(minutes=30)
-        for n, (order, policy) in enumerate(zip(orders, policies, strict=True), start=start):
-            if not drop_every or n % drop_every:
-                continue
-            evidence.append(
-                Order(
-                    number=f"E{order.number[1:]}",
-                    buyer_id=order.buyer_id,
-                    shop=world["shops"][1],
-                    state=OrderState.CLOSED,
-                    ship_recipient=order.ship_recipient,
-                    ship_phone=order.ship_phone,
-                    ship_address=order.ship_address,
-                    item_total_fen=evidence_price,
-                    paid_fen=evidence_price,
-                    created_at=filed_at - timedelta(minutes=5),
-                    pay_deadline=filed_at + timedelta(minutes=25),
-                    closed_at=filed_at + timedelta(minutes=25),
-                )
-            )
-            claimed.append(policy)
-        Order.objects.bulk_create(evidence, batch_size=2_000)
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=ev,
-                    sku=world["skus"][1],
-                    quantity=1,
-                    unit_price_fen=evidence_price,
-                    item_total_fen=evidence_price,
-                    paid_fen=evidence_price,
-                )
-                for ev in evidence
-            ],
-            batch_size=2_000,
+        price, evidence_price = item.campaign_price_fen, world["skus"][1].price_fen
+        premium = premium_for(insured_fen=price, rate_bp=coverage.premium_rate_bp)
+        order, line, policy, claim = (m._meta.db_table for m in (Order, OrderLine, Policy, Claim))
+        prefix = f"S{world['tag']}-"
+        buyer = f"({world['first_buyer']} + g.n %% {world['buyers']})"
+        ship = "%s, %s, %s || " + buyer
+        order_columns = (
+            "number, buyer_id, shop_id, campaign_id, state, ship_recipient, ship_phone, ship_address, "
+            "item_total_fen, shop_discount_fen, platform_discount_fen, paid_fen, created_at, pay_deadline, "
+            "paid_at, shipped_at, succeeded_at, closed_at"
         )
-        claims = [
-            Claim(
-                number=f"LP{ev.number}",
-                policy=policy,
-                buyer_id=ev.buyer_id,
-                evidence_order_number=ev.number,
-                evidence_order=ev,
-                state=ClaimState.APPROVED,
-                checks=[],
-                price_difference_fen=price - evidence_price,
-                compensation_fen=price - evidence_price,
-                filed_at=filed_at,
-                decided_at=filed_at,
+        address = ["模拟买家", "13800000000", "浙江省 杭州市 "]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {order} ({order_columns}) SELECT %s || g.n, {buyer}, %s, %s, %s, {ship}, "
+                f"%s, 0, 0, %s, %s, %s, %s, %s, %s, NULL FROM {_series(low, high)}",
+                [
+                    prefix,
+                    world["shops"][0].pk,
+                    campaign.pk,
+                    OrderState.SUCCEEDED,
+                    *address,
+                    price,
+                    price,
+                    _t(paid_at),
+                    _t(paid_at + timedelta(minutes=30)),
+                    _t(paid_at),
+                    _t(paid_at + timedelta(hours=5)),
+                    _t(paid_at + timedelta(days=1)),
+                ],
             )
-            for n, (ev, policy) in enumerate(zip(evidence, claimed, strict=True))
-            if claim_every and n % claim_every == 0
-        ]
-        Claim.objects.bulk_create(claims, batch_size=2_000)
-        self._post_money(world, start, size * price, size * premium)
-        return len(claims)
+            chunk_orders = (
+                f"SELECT id FROM {order} WHERE number IN (SELECT %s || g.n FROM {_series(low, high)})"
+            )
+            cursor.execute(
+                f"INSERT INTO {line} (order_id, sku_id, campaign_item_id, quantity, unit_price_fen, item_total_fen, "
+                "shop_discount_fen, platform_discount_fen, paid_fen, refunded_fen) "
+                f"SELECT o.id, %s, %s, 1, %s, %s, 0, 0, %s, 0 FROM ({chunk_orders}) o",
+                [item.sku_id, item.pk, price, price, price, prefix],
+            )
+            cursor.execute(
+                f"INSERT INTO {policy} (number, coverage_id, order_line_id, buyer_id, seller_id, state, insured_fen, "
+                "premium_fen, window_starts_at, window_ends_at, issued_at, claimable_at) "
+                f"SELECT %s || o.number, %s, l.id, o.buyer_id, %s, %s, %s, %s, %s, %s, %s, %s "
+                f"FROM {line} l JOIN {order} o ON o.id = l.order_id WHERE o.id IN ({chunk_orders})",
+                [
+                    "BD",
+                    coverage.pk,
+                    world["seller"].pk,
+                    PolicyState.CLAIMABLE,
+                    price,
+                    premium,
+                    _t(campaign.ends_at),
+                    _t(campaign.ends_at + timedelta(days=coverage.window_days)),
+                    _t(paid_at),
+                    _t(campaign.ends_at),
+                    prefix,
+                ],
+            )
+            claims = 0
+            if every:
+                claims = self._claims(
+                    cursor, world, low, high, every, evidence_price, price, filed_at, order_columns
+                )
+        self._post_money(world, low, (high - low) * price, (high - low) * premium)
+        return claims
 
-    def _post_money(self, world: dict, start: int, sales: int, premiums: int) -> None:
-        seller_user = world["seller"].user
-        key = f"sim:{world['tag']}:{start}"
+    def _claims(self, cursor, world, low, high, every, evidence_price, price, filed_at, order_columns) -> int:
+        order, line, policy, claim = (m._meta.db_table for m in (Order, OrderLine, Policy, Claim))
+        prefix, evidence_prefix = f"S{world['tag']}-", f"E{world['tag']}-"
+        buyer = f"({world['first_buyer']} + g.n %% {world['buyers']})"
+        json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+        picked = f"{_series(low, high)} WHERE g.n %% {int(every)} = 0"
+        cursor.execute(
+            f"INSERT INTO {order} ({order_columns}) SELECT %s || g.n, {buyer}, %s, NULL, %s, %s, %s, %s || {buyer}, "
+            f"%s, 0, 0, %s, %s, %s, NULL, NULL, NULL, %s FROM {picked}",
+            [
+                evidence_prefix,
+                world["shops"][1].pk,
+                OrderState.CLOSED,
+                "模拟买家",
+                "13800000000",
+                "浙江省 杭州市 ",
+                evidence_price,
+                evidence_price,
+                _t(filed_at - timedelta(minutes=5)),
+                _t(filed_at + timedelta(minutes=25)),
+                _t(filed_at + timedelta(minutes=25)),
+            ],
+        )
+        evidence = (
+            f"SELECT id, buyer_id, number FROM {order} WHERE number IN (SELECT %s || g.n FROM {picked})"
+        )
+        cursor.execute(
+            f"INSERT INTO {line} (order_id, sku_id, campaign_item_id, quantity, unit_price_fen, item_total_fen, "
+            "shop_discount_fen, platform_discount_fen, paid_fen, refunded_fen) "
+            f"SELECT e.id, %s, NULL, 1, %s, %s, 0, 0, %s, 0 FROM ({evidence}) e",
+            [world["skus"][1].pk, evidence_price, evidence_price, evidence_price, evidence_prefix],
+        )
+        cursor.execute(
+            f"INSERT INTO {claim} (number, policy_id, buyer_id, evidence_order_number, evidence_order_id, state, "
+            "checks, review_reasons, price_difference_fen, compensation_fen, filed_at, decided_at, decision_reason) "
+            f"SELECT %s || e.number, p.id, e.buyer_id, e.number, e.id, %s, {json}, {json}, %s, %s, %s, %s, '' "
+            f"FROM ({evidence}) e JOIN {order} o ON o.number = %s || substr(e.number, %s) "
+            f"JOIN {line} l ON l.order_id = o.id JOIN {policy} p ON p.order_line_id = l.id",
+            [
+                "LP",
+                ClaimState.APPROVED,
+                "[]",
+                "[]",
+                price - evidence_price,
+                price - evidence_price,
+                _t(filed_at),
+                _t(filed_at),
+                evidence_prefix,
+                prefix,
+                len(evidence_prefix) + 1,
+            ],
+        )
+        return cursor.rowcount
+
+    def _post_money(self, world: dict, low: int, sales: int, premiums: int) -> None:
+        seller_user, campaign = world["seller"].user, world["campaign"]
+        seller = user_account(user=seller_user, kind=AccountKind.SELLER)
+        key = f"sim:{campaign.pk}:{low}"
         transfer_post(
             key=f"{key}:sales",
             kind=TransferKind.TRADE_SETTLEMENT,
-            legs=[
-                Leg(system_account(AccountKind.EXTERNAL), -sales),
-                Leg(user_account(user=seller_user, kind=AccountKind.SELLER), sales),
-            ],
+            legs=[Leg(system_account(AccountKind.EXTERNAL), -sales), Leg(seller, sales)],
             memo="模拟活动销售(导入)",
-            reference=f"campaign:{world['campaign'].pk}",
+            reference=f"campaign:{campaign.pk}",
         )
         transfer_post(
             key=f"{key}:premiums",
             kind=TransferKind.PREMIUM,
             legs=[
-                Leg(user_account(user=seller_user, kind=AccountKind.SELLER), -premiums),
+                Leg(seller, -premiums),
                 Leg(insurer_account(code=world["insurer"].code, name=world["insurer"].name), premiums),
             ],
             memo="模拟活动保费(导入)",
-            reference=f"campaign:{world['campaign'].pk}",
+            reference=f"campaign:{campaign.pk}",
         )
