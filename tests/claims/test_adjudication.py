@@ -622,3 +622,30 @@ def test_it_shows_a_message_even_without_params():
 
 def far_future():
     return timezone.now() + timedelta(days=365)
+
+
+def test_it_rejects_a_line_refunded_in_full_by_after_sales_refunds(
+    world, insured_line, cheaper, place_evidence
+):
+    """trade_not_successful: the order still reads 交易成功, but its line was refunded in full."""
+    order_line_refund(line=insured_line, amount_fen=10_000, request_id="AS-1")
+    order_line_refund(line=insured_line, amount_fen=5_900, request_id="AS-2")
+
+    claim = file_and_decide(insured_line, place_evidence().number, world.alice)
+
+    assert insured_line.order.state == OrderState.SUCCEEDED
+    assert_rejected_only_for(claim, "trade_not_successful")
+
+
+def test_it_picks_the_same_specs_among_lines_of_the_same_product(world, insured_line, cheaper):
+    white = SkuFactory(
+        listing=world.other_shop_sku.listing, specs={"颜色": "白色", "尺码": "M"}, price_fen=9_900
+    )
+    both = order_place(
+        buyer=world.alice, address=world.alice_address, items=[(white, 1), (world.other_shop_sku, 1)]
+    )
+
+    claim = file_and_decide(insured_line, both.number, world.alice)
+
+    assert claim.state == ClaimState.APPROVED
+    assert claim.compensation_fen == 1_000
