@@ -12,10 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from claims import rules, services
-from claims.models import Claim, ClaimState, Payout
+from claims.models import Claim, ClaimState, Payout, ReconciliationRun
 from core.admin import (
     AuditHistoryMixin,
     DomainAdmin,
@@ -423,4 +425,26 @@ class PayoutAdmin(LedgerAdmin):
             .get_queryset(request)
             .select_related("claim__buyer", "claim__policy__coverage__insurer", "transfer")
             .annotate(net_fen=F("amount_fen") - F("clawed_back_fen"))
+        )
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(LedgerAdmin):
+    """When the money last added up: the daily beat run, `manage.py reconcile` and their findings."""
+
+    list_display = ("started_at", "trigger", "ok", "discrepancy_count")
+    list_filter = ("ok", "trigger")
+    date_hierarchy = "started_at"
+    fields = ("started_at", "finished_at", "trigger", "ok", "discrepancy_list")
+
+    @admin.display(description=_("差异数"))
+    def discrepancy_count(self, obj: ReconciliationRun) -> int:
+        return len(obj.discrepancies)
+
+    @admin.display(description=_("差异"))
+    def discrepancy_list(self, obj: ReconciliationRun) -> str:
+        if not obj.discrepancies:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
         )

@@ -97,3 +97,21 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} {self.amount_fen}"
+
+
+class ReconciliationRun(models.Model):
+    """One run of the ledger reconciliation, kept so staff can see when money last added up."""
+
+    started_at = models.DateTimeField(_("开始时间"), db_index=True)
+    finished_at = models.DateTimeField(_("结束时间"))
+    trigger = models.CharField(_("触发方式"), max_length=16)  # "beat", "command", "admin"
+    ok = models.BooleanField(_("账务一致"))
+    discrepancies = models.JSONField(_("差异"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("对账记录")
+        verbose_name_plural = _("对账记录")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'DISCREPANCIES'}"

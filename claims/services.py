@@ -28,7 +28,7 @@ class ClaimRefused(ServiceError):
 
 
 def _normalise_number(raw: str) -> str:
-    number = unicodedata.normalize("NFKC", raw or "").strip()
+    number = unicodedata.normalize("NFKC", raw if isinstance(raw, str) else "").strip()
     if not number or len(number) > 32 or not number.isascii() or not number.isalnum():
         raise InvalidInput(
             "invalid_evidence_number", _("请输入正确的举证订单号(只含数字或字母,最多 32 位)。")
@@ -162,7 +162,9 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
 
 
 def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_state: str) -> Claim:
-    reason = (reason or "").strip()
+    if not (staff.is_active and staff.is_staff and staff.has_perm("claims.change_claim")):
+        raise ClaimRefused("not_staff", _("只有保险公司审核人员可以审核理赔。"))
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise InvalidInput("reason_required", _("请填写审核意见。"))
     if len(reason) > 2_000:

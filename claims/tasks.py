@@ -33,3 +33,13 @@ def claims_settle(batch_size: int | None = None) -> int:
 @shared_task
 def claims_sweep() -> dict:
     return services.claims_sweep()
+
+
+@shared_task
+def reconcile() -> bool:
+    from claims.reconciliation import reconciliation_run
+
+    run = reconciliation_run(trigger="beat")
+    if not run.ok:
+        logger.error("reconciliation found %d discrepancies (run %s)", len(run.discrepancies), run.pk)
+    return run.ok

@@ -190,6 +190,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish that cannot reach the broker gives up within a second: the row in the database is the
+# record of the work, and the periodic sweep sends it again once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.4}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "campaigns-advance": {"task": "orders.tasks.campaigns_advance", "schedule": timedelta(seconds=30)},
@@ -200,7 +203,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "claims-sweep": {"task": "claims.tasks.claims_sweep", "schedule": timedelta(seconds=30)},
     "claims-settle": {"task": "claims.tasks.claims_settle", "schedule": timedelta(seconds=15)},
-    "reconcile-daily": {"task": "alipay.tasks.ledger_reconcile", "schedule": crontab(hour=3, minute=0)},
+    "reconcile-daily": {"task": "claims.tasks.reconcile", "schedule": crontab(hour=3, minute=0)},
 }
 
 # --- Product rules that are configuration, not code -----------------------------------------

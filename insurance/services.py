@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,9 @@ from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, Pr
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from orders.services import campaign_settle
 from shops.models import Seller
+from shops.services import MAX_PRICE_FEN
+
+DEFAULT_WINDOW_DAYS = 15
 
 
 class CoverageRefused(ServiceError):
@@ -69,9 +72,13 @@ def _check_coverage_terms(
         raise InvalidInput("invalid_rate", _("保费费率必须在万分之 1 到 10000 之间。"))
     if not is_int(window_days) or not 1 <= window_days <= 90:
         raise InvalidInput("invalid_window", _("保价天数必须在 1 到 90 天之间。"))
-    if per_claim_cap_fen is not None and (not is_int(per_claim_cap_fen) or per_claim_cap_fen <= 0):
+    if per_claim_cap_fen is not None and (
+        not is_int(per_claim_cap_fen) or not 0 < per_claim_cap_fen <= MAX_PRICE_FEN
+    ):
         raise InvalidInput("invalid_cap", _("单次赔付上限必须大于零。"))
-    if review_threshold_fen is not None and (not is_int(review_threshold_fen) or review_threshold_fen < 0):
+    if review_threshold_fen is not None and (
+        not is_int(review_threshold_fen) or not 0 <= review_threshold_fen <= MAX_PRICE_FEN
+    ):
         raise InvalidInput("invalid_threshold", _("人工审核阈值不能为负数。"))
 
 
@@ -97,7 +104,17 @@ def coverage_turn_on(
         raise CoverageRefused("not_found", _("活动商品不存在。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
         raise CoverageRefused("campaign_over", _("活动已结束,不能再开启保价。"))
+    terms = {
+        "insurer": insurer,
+        "premium_rate_bp": premium_rate_bp,
+        "window_days": window_days,
+        "per_claim_cap_fen": per_claim_cap_fen,
+        "review_threshold_fen": review_threshold_fen,
+    }
     with transaction.atomic():
+        coverage = Coverage.objects.select_for_update().filter(campaign_item=campaign_item).first()
+        if coverage and coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
+            return coverage
         deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
         deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
         if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
@@ -107,24 +124,13 @@ def coverage_turn_on(
                 need=settings.BAOJIA["MIN_DEPOSIT_FEN"],
                 have=deposit.balance_fen,
             )
-        coverage, _created = Coverage.objects.select_for_update().get_or_create(
-            campaign_item=campaign_item, defaults={"insurer": insurer}
-        )
-        terms = {
-            "insurer": insurer,
-            "premium_rate_bp": premium_rate_bp,
-            "window_days": window_days,
-            "per_claim_cap_fen": per_claim_cap_fen,
-            "review_threshold_fen": review_threshold_fen,
-        }
-        if coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
-            return coverage
+        coverage = coverage or Coverage(campaign_item=campaign_item, insurer=insurer)
         for name, value in terms.items():
             setattr(coverage, name, value)
         was_on = coverage.enabled
         coverage.enabled = True
         coverage.turned_on_at = timezone.now()
-        coverage.save()
+        coverage.save()  # a new row, or every term may have changed
         audit_record(
             subject=coverage,
             action="coverage_update" if was_on else "coverage_on",
@@ -349,9 +355,16 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
             batch_size,
         )
     settled = 0
-    for campaign in Campaign.objects.filter(state=CampaignState.ENDED, ends_at__lte=now):
-        days = Coverage.objects.filter(campaign_item__campaign=campaign).aggregate(d=Max("window_days"))["d"]
-        if campaign.ends_at + timedelta(days=days or 15) <= now:
+    # A campaign is settled when the last window of its policies has closed (windows are fixed
+    # when a policy is issued; the coverage's current terms may have changed since).
+    last_window = Policy.objects.filter(coverage__campaign_item__campaign=OuterRef("pk")).order_by(
+        "-window_ends_at"
+    )
+    due = Campaign.objects.filter(state=CampaignState.ENDED, ends_at__lte=now).annotate(
+        last=Subquery(last_window.values("window_ends_at")[:1])
+    )
+    for campaign in due:
+        if (campaign.last or campaign.ends_at + timedelta(days=DEFAULT_WINDOW_DAYS)) <= now:
             settled += campaign_settle(campaign=campaign)
     return {"opened": opened, "expired": expired, "settled": settled}
 

@@ -205,6 +205,9 @@ def order_quote(
                 item_total_fen=unit * quantity,
             )
         )
+    # Coupons, too, as they are now: a coupon withdrawn a moment ago no longer applies.
+    shop_coupon = Coupon.objects.get(pk=shop_coupon.pk) if shop_coupon else None
+    platform_coupon = Coupon.objects.get(pk=platform_coupon.pk) if platform_coupon else None
     totals = [line.item_total_fen for line in lines]
     shop_id = shops.pop()
     shop_discount = _coupon_discount(shop_coupon, base=sum(totals), now=now, shop_id=shop_id, platform=False)

@@ -133,7 +133,10 @@ def mallory_address(mallory) -> Address:
 @pytest.fixture
 def staff(world):
     """A claims officer of the world's insurer."""
+    from core.permissions import INSURER_STAFF, ensure_staff_groups
+
     user = UserFactory(username="claims_officer", is_staff=True)
+    user.groups.add(ensure_staff_groups()[INSURER_STAFF])
     world.coverage.insurer.staff.add(user)
     return user
 

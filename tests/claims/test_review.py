@@ -236,3 +236,28 @@ def test_staff_only_review_claims_in_review(world, insured_line, place_evidence,
     assert refused.value.code == "claim_not_in_review"
     claim.refresh_from_db()
     assert claim.state == ClaimState.SUBMITTED
+
+
+def test_only_insurer_staff_may_review(
+    world, insured_line, place_evidence, django_capture_on_commit_callbacks
+):
+    """A buyer (or a staff user without the review permission) is refused and nothing changes."""
+    from claims.services import ClaimRefused, claim_file, claim_review_approve
+    from shops.services import sku_price_change
+    from tests.factories import UserFactory
+
+    world.coverage.review_threshold_fen = 0
+    world.coverage.save(update_fields=["review_threshold_fen"])
+    sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = claim_file(
+            order_line=insured_line, evidence_order_number=place_evidence().number, buyer=world.alice
+        )
+    claim.refresh_from_db()
+    assert claim.state == "in_review"
+    for user in (world.alice, UserFactory(username="clerk", is_staff=True)):
+        with pytest.raises(ClaimRefused) as refused:
+            claim_review_approve(claim=claim, staff=user, reason="looks fine")
+        assert refused.value.code == "not_staff"
+    claim.refresh_from_db()
+    assert claim.state == "in_review"
