@@ -234,7 +234,8 @@ def _ensure_buyer_accounts(batch: QuerySet[Claim]) -> None:
             f"INSERT INTO {account} (code, kind, user_id, name, allow_negative, balance_fen, created_at) "
             f"SELECT %s || b.buyer_id, %s, b.buyer_id, %s || b.buyer_id, %s, 0, %s FROM ({sql}) b "
             f"WHERE NOT EXISTS (SELECT 1 FROM {account} a WHERE a.user_id = b.buyer_id AND a.kind = %s) "
-            "ON CONFLICT DO NOTHING",
+            # In buyer order, so two settlers inserting overlapping buyers cannot deadlock.
+            "ORDER BY b.buyer_id ON CONFLICT DO NOTHING",
             [
                 "buyer:",
                 AccountKind.BUYER,

@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
 from claims import services
 from claims.models import Claim
@@ -20,7 +21,7 @@ def claim_adjudicate(claim_id: int) -> str | None:
     return services.claim_adjudicate(claim=claim).state
 
 
-@shared_task
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=1, retry_jitter=True, max_retries=5)
 def claims_settle(batch_size: int | None = None) -> int:
     if batch_size is not None and (
         not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
