@@ -50,3 +50,9 @@ def ledger_discrepancies() -> list[Discrepancy]:
     for account in Account.objects.filter(allow_negative=False, balance_fen__lt=0)[:100]:
         found.append(Discrepancy("negative_balance", f"{account.code}: {account.balance_fen}"))
     return found
+
+
+def account_balance_fen(user: AbstractBaseUser, kind: str = AccountKind.BUYER) -> int:
+    """The balance of one of the user's accounts (0 before it has any entry)."""
+    account = Account.objects.filter(user=user, kind=kind).only("balance_fen").first()
+    return account.balance_fen if account else 0

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "core",
     "alipay",
@@ -145,7 +146,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+# The web login; the admin keeps its own at /admin/login/. "home" sends each role to its page.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -177,16 +180,46 @@ STORAGES = {
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous request is answered 401 with "WWW-Authenticate: Token" (with
+    # session authentication first DRF would answer 403, having no header to offer).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Throttles count in the default cache (database cache, or Redis when REDIS_URL is set).
+    "DEFAULT_THROTTLE_RATES": {
+        "claims": env.str("API_CLAIMS_THROTTLE_RATE", default="30/min"),
+        "auth": env.str("API_AUTH_THROTTLE_RATE", default="20/min"),
+    },
 }
-SPECTACULAR_SETTINGS = {"TITLE": "保价 API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "保价 API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "DESCRIPTION": (
+        "Price protection (保价) for Juhuasuan campaigns. Authenticate with `Authorization: Token …` "
+        "(POST /api/v1/auth/token/) or a session. Money is integer fen with a formatted `*_display`. "
+        'Every error is `{"code": …, "detail": …}`.'
+    ),
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The Swagger UI is served from the drf-spectacular-sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStateEnum": "orders.models.OrderState",
+        "CampaignStateEnum": "orders.models.CampaignState",
+        "PolicyStateEnum": "insurance.models.PolicyState",
+        "ClaimStateEnum": "claims.models.ClaimState",
+    },
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "broker")))

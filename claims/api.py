@@ -1,0 +1,218 @@
+"""Claims over the API: buyers file and read theirs, staff read their insurer's, sellers read
+the claims and payouts of their shops. Every decision is shown check by check."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from claims import rules, selectors
+from claims.models import Claim, Payout
+from claims.services import ClaimRefused, claim_file
+from core.api import (
+    IDEMPOTENCY_PARAMETER,
+    AuditEventSerializer,
+    ClaimFilingThrottle,
+    error_responses,
+    fen_display,
+    idempotent,
+)
+from core.selectors import audit_history
+from orders.models import OrderLine
+from orders.selectors import orders_for_buyer
+from shops.api import SellerViewSetMixin
+
+
+class CheckSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="SPEC's check code, e.g. `no_price_drop`.")
+    result = serializers.ChoiceField(choices=[rules.PASSED, rules.FAILED, rules.SKIPPED])
+    message = serializers.CharField()
+
+
+class ReviewReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    order = serializers.CharField(source="policy.order_line.order.number", read_only=True)
+    line = serializers.IntegerField(source="policy.order_line_id", read_only=True)
+    title = serializers.CharField(source="policy.order_line.sku.listing.title", read_only=True)
+    policy = serializers.CharField(source="policy.number", read_only=True)
+    checks = serializers.SerializerMethodField(help_text="The decision, check by check.")
+    review_reasons = serializers.SerializerMethodField(help_text="Why the claim went to staff review.")
+    price_difference_display = fen_display("price_difference_fen", null=True)
+    compensation_display = fen_display("compensation_fen", null=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "number",
+            "state",
+            "state_display",
+            "order",
+            "line",
+            "title",
+            "policy",
+            "evidence_order_number",
+            "checks",
+            "review_reasons",
+            "price_difference_fen",
+            "price_difference_display",
+            "compensation_fen",
+            "compensation_display",
+            "filed_at",
+            "decided_at",
+            "decision_reason",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CheckSerializer(many=True))
+    def get_checks(self, claim: Claim) -> list[dict]:
+        return [
+            {"code": check["code"], "result": check["result"], "message": rules.check_message(check)}
+            for check in claim.checks
+        ]
+
+    @extend_schema_field(ReviewReasonSerializer(many=True))
+    def get_review_reasons(self, claim: Claim) -> list[dict]:
+        return [
+            {"code": code, "message": str(rules.REVIEW_MESSAGES.get(code, code))}
+            for code in claim.review_reasons
+        ]
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    timeline = serializers.SerializerMethodField(help_text="The claim's audit history, oldest first.")
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [*ClaimSerializer.Meta.fields, "timeline"]
+        read_only_fields = fields
+
+    @extend_schema_field(AuditEventSerializer(many=True))
+    def get_timeline(self, claim: Claim) -> list[dict]:
+        return AuditEventSerializer(audit_history(claim), many=True).data
+
+
+class ClaimFileSerializer(serializers.Serializer):
+    order = serializers.CharField(max_length=32, help_text="The insured order's number (or its id).")
+    line = serializers.IntegerField(min_value=1, help_text="The insured order line's id.")
+    evidence_order_number = serializers.CharField(
+        max_length=64, trim_whitespace=False, help_text="The unpaid evidence order's number (举证订单号)."
+    )
+
+
+def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
+    """The caller's order line; another buyer's order or line is 'not_found'."""
+    orders = orders_for_buyer(buyer)
+    order = orders.filter(number=order_ref).first()
+    if order is None and order_ref.isdigit() and int(order_ref) < 2**63:
+        order = orders.filter(pk=int(order_ref)).first()
+    line = (
+        OrderLine.objects.filter(order=order, pk=line_id).select_related("order").first() if order else None
+    )
+    if line is None:
+        raise ClaimRefused("not_found", _("订单不存在。"))
+    return line
+
+
+class ClaimLookupMixin:
+    lookup_field = "number"
+    lookup_value_regex = r"[0-9A-Za-z]+"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Own claims (staff: also the claims of their insurers), newest first"),
+    retrieve=extend_schema(summary="One claim with its check-by-check decision and timeline"),
+)
+class ClaimViewSet(
+    ClaimLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Buyers file and read their claims; insurer staff read their insurers' claims (read only)."""
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        return selectors.claims_visible_to(self.request.user)
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return ClaimSerializer if self.action == "list" else ClaimDetailSerializer
+
+    def get_throttles(self) -> list:
+        return [ClaimFilingThrottle()] if self.action == "create" else []
+
+    @extend_schema(
+        summary="File a claim (申请理赔)",
+        description=(
+            "Stored at once as `submitted` and adjudicated in the background; read it again for the "
+            "decision. Filing the same evidence again while the claim is in flight returns that claim. "
+            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number` (400), "
+            "`not_found` (404: no such order or line among the caller's own)."
+        ),
+        request=ClaimFileSerializer,
+        responses={201: ClaimDetailSerializer, **error_responses(400, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+    @idempotent
+    def create(self, request: Request) -> Response:
+        form = ClaimFileSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        line = _own_line(request.user, data["order"], data["line"])
+        claim = claim_file(
+            order_line=line, evidence_order_number=data["evidence_order_number"], buyer=request.user
+        )
+        return Response(
+            ClaimDetailSerializer(self.get_queryset().get(pk=claim.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Claims on own shops' policies"),
+    retrieve=extend_schema(summary="One claim on an own shop's policy"),
+)
+class SellerClaimViewSet(SellerViewSetMixin, ClaimLookupMixin, viewsets.ReadOnlyModelViewSet):
+    def get_queryset(self) -> QuerySet[Claim]:
+        return selectors.claims_for_seller(self.seller)
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return ClaimSerializer if self.action == "list" else ClaimDetailSerializer
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    claim = serializers.CharField(source="claim.number", read_only=True)
+    order = serializers.CharField(source="claim.policy.order_line.order.number", read_only=True)
+    buyer = serializers.CharField(source="claim.buyer.get_username", read_only=True)
+    amount_display = fen_display("amount_fen")
+    clawed_back_display = fen_display("clawed_back_fen")
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "claim",
+            "order",
+            "buyer",
+            "amount_fen",
+            "amount_display",
+            "clawed_back_fen",
+            "clawed_back_display",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Payouts on own shops' policies"),
+    retrieve=extend_schema(summary="One payout on an own shop's policy"),
+)
+class SellerPayoutViewSet(SellerViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = PayoutSerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Payout]:
+        return selectors.payouts_for_seller(self.seller)
