@@ -69,12 +69,12 @@ def test_five_failed_logins_lock_that_account_from_that_address():
     client = Client(REMOTE_ADDR="203.0.113.7")
     for _ in range(5):
         client.post("/admin/login/", {"username": "alice", "password": "wrong"})
-    locked = client.post("/admin/login/", {"username": "alice", "password": PASSWORD})
+    locked = client.post("/admin/login/", {"username": "alice", "password": PASSWORD, "next": "/admin/"})
     assert locked.status_code in (403, 429)
     assert "_auth_user_id" not in client.session
 
     elsewhere = Client(REMOTE_ADDR="198.51.100.9")
-    response = elsewhere.post("/admin/login/", {"username": "alice", "password": PASSWORD})
+    response = elsewhere.post("/admin/login/", {"username": "alice", "password": PASSWORD, "next": "/admin/"})
     assert response.status_code == 302  # the same account from another address still logs in
 
 
@@ -84,7 +84,7 @@ def test_four_failures_then_the_right_password_still_logs_in():
     client = Client(REMOTE_ADDR="203.0.113.8")
     for _ in range(4):
         client.post("/admin/login/", {"username": "bob", "password": "wrong"})
-    assert client.post("/admin/login/", {"username": "bob", "password": PASSWORD}).status_code == 302
+    assert client.post("/admin/login/", {"username": "bob", "password": PASSWORD, "next": "/admin/"}).status_code == 302
 
 
 @pytest.mark.django_db
