@@ -1,0 +1,39 @@
+from typing import Any, ClassVar
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from alipay.forms import ServiceErrorFormMixin, YuanField
+from shops.models import Seller
+from shops.selectors import shops_for_seller, skus_for_seller
+
+
+class SkuPriceForm(ServiceErrorFormMixin, forms.Form):
+    """The seller sets a SKU's list price (this is how later price drops happen)."""
+
+    sku = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    price = YuanField(label=_("新售价(元)"))
+
+    error_fields: ClassVar[dict[str, str]] = {"invalid_price": "price"}
+
+    def __init__(self, *args: Any, seller: Seller, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sku"].queryset = skus_for_seller(seller)
+
+
+class CouponForm(ServiceErrorFormMixin, forms.Form):
+    shop = forms.ModelChoiceField(queryset=None, label=_("店铺"), empty_label=None)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    amount = YuanField(label=_("优惠金额(元)"))
+    min_spend = YuanField(label=_("使用门槛(元)"), required=False, help_text=_("不填表示无门槛"))
+    valid_days = forms.IntegerField(label=_("有效天数"), min_value=1, max_value=365, initial=7)
+
+    error_fields: ClassVar[dict[str, str]] = {
+        "invalid_amount": "amount",
+        "invalid_name": "name",
+        "invalid_period": "valid_days",
+    }
+
+    def __init__(self, *args: Any, seller: Seller, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shop"].queryset = shops_for_seller(seller)
