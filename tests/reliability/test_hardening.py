@@ -84,7 +84,10 @@ def test_four_failures_then_the_right_password_still_logs_in():
     client = Client(REMOTE_ADDR="203.0.113.8")
     for _ in range(4):
         client.post("/admin/login/", {"username": "bob", "password": "wrong"})
-    assert client.post("/admin/login/", {"username": "bob", "password": PASSWORD, "next": "/admin/"}).status_code == 302
+    assert (
+        client.post("/admin/login/", {"username": "bob", "password": PASSWORD, "next": "/admin/"}).status_code
+        == 302
+    )
 
 
 @pytest.mark.django_db
