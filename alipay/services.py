@@ -87,12 +87,12 @@ def _validate(spec: TransferSpec) -> None:
 def _apply(deltas: dict[int, int]) -> None:
     """Lock the accounts in id order (one global order, so no deadlock), check, then move."""
     accounts = Account.objects.select_for_update().filter(pk__in=deltas).order_by("pk")
-    for account in accounts.only("pk", "balance_fen", "allow_negative", "name"):
+    for account in accounts.only("pk", "balance_fen", "allow_negative", "kind"):
         if not account.allow_negative and account.balance_fen + deltas[account.pk] < 0:
             raise InsufficientBalance(
                 "insufficient_balance",
-                _("%(account)s 余额不足。"),
-                account=account.name,
+                _("%(account)s余额不足。"),
+                account=AccountKind(account.kind).label,
             )
     if len(deltas) == 1:
         ((pk, delta),) = deltas.items()

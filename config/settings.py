@@ -270,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     "claims-sweep": {"task": "claims.tasks.claims_sweep", "schedule": timedelta(seconds=30)},
     "claims-settle": {"task": "claims.tasks.claims_settle", "schedule": timedelta(seconds=15)},
     "reconcile-daily": {"task": "claims.tasks.reconcile", "schedule": crontab(hour=3, minute=0)},
+    "idempotency-keys-purge": {
+        "task": "core.tasks.idempotency_keys_purge",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }
 
 # --- Product rules that are configuration, not code -----------------------------------------

@@ -19,6 +19,7 @@ from alipay.services import (
     user_account,
 )
 from core.errors import InvalidInput, ServiceError
+from core.money import format_fen
 from core.numbers import new_number
 from core.services import audit_record, audit_record_query
 from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
@@ -120,9 +121,9 @@ def coverage_turn_on(
         if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
             raise CoverageRefused(
                 "insufficient_deposit",
-                _("保证金不足:开启保价需要至少 %(need)s 分的保证金,当前 %(have)s 分。"),
-                need=settings.BAOJIA["MIN_DEPOSIT_FEN"],
-                have=deposit.balance_fen,
+                _("保证金不足:开启保价需要至少 %(need)s 的保证金,当前 %(have)s。"),
+                need=format_fen(settings.BAOJIA["MIN_DEPOSIT_FEN"]),
+                have=format_fen(deposit.balance_fen),
             )
         coverage = coverage or Coverage(campaign_item=campaign_item, insurer=insurer)
         for name, value in terms.items():

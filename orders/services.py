@@ -13,7 +13,7 @@ from alipay.models import AccountKind, Transfer, TransferKind
 from alipay.services import Leg, system_account, transfer_post, user_account
 from core.errors import InvalidInput, ServiceError
 from core.numbers import new_number
-from core.services import audit_record, audit_record_many
+from core.services import audit_record, audit_record_many, audit_record_query
 from orders.events import OrderEvent, announce
 from orders.models import (
     Address,
@@ -386,9 +386,9 @@ def orders_close_unpaid(*, now: datetime | None = None, batch_size: int | None =
             moved = Order.objects.filter(pk__in=ids, state=OrderState.CREATED).update(
                 state=OrderState.CLOSED, closed_at=now
             )
-            audit_record_many(
-                model=Order,
-                object_ids=ids,
+            # Audit only what this UPDATE moved (an order paid meanwhile stays out): ``now`` marks it.
+            audit_record_query(
+                queryset=Order.objects.filter(pk__in=ids, state=OrderState.CLOSED, closed_at=now),
                 action="order_close_unpaid",
                 from_state=OrderState.CREATED,
                 to_state=OrderState.CLOSED,

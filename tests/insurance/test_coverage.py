@@ -183,7 +183,7 @@ def test_it_needs_enough_deposit(world):
         coverage_turn_on(campaign_item=item, insurer=world.coverage.insurer, seller=newcomer)
 
     assert refused.value.code == "insufficient_deposit"
-    assert refused.value.params == {"need": 50_000, "have": 49_999}
+    assert refused.value.params == {"need": "¥500.00", "have": "¥499.99"}  # shown to sellers in yuan
     assert not Coverage.objects.filter(campaign_item=item).exists()
 
     deposit_top_up(seller=newcomer, amount_fen=1, key="newcomer-deposit-2")
