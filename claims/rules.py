@@ -11,6 +11,7 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
 from claims.models import ACTIVE_STATES, Claim
+from insurance.models import PolicyState
 from orders.models import Order, OrderLine, OrderState
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
@@ -106,7 +107,7 @@ def evaluate(claim: Claim) -> Verdict:
         "trade_not_successful",
         order.state == OrderState.SUCCEEDED
         and line.refunded_fen < line.paid_fen
-        and policy.state != "voided",
+        and policy.state != PolicyState.VOIDED,
     )
     verdict.add("window_not_open", claim.filed_at >= policy.window_starts_at)
     verdict.add("window_closed", claim.filed_at < policy.window_ends_at, days=policy.coverage.window_days)
