@@ -77,6 +77,10 @@ def reference_links(user: Any, entries: list[Entry]) -> None:
     for entry in entries:
         parsed = _parse(entry.transfer.reference)
         entry.link = links.get(parsed) if parsed else None
+        # The memo is stored as written (the source language, e.g. 余额充值); shown in the
+        # reader's language when the catalog knows it, as stored otherwise.
+        memo = entry.transfer.memo
+        entry.memo_text = _(memo) if memo else ""
 
 
 def _accounts(user: Any) -> list[tuple[str, str]]:

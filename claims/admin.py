@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from claims import rules, services
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
@@ -32,7 +33,12 @@ from core.money import format_fen
 from orders.models import Order, OrderLine, normalise_text
 from orders.selectors import order_by_number
 
-RESULT_LABELS = {rules.PASSED: _("通过"), rules.FAILED: _("未通过"), rules.SKIPPED: _("未检查")}
+# A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
+RESULT_LABELS = {
+    rules.PASSED: pgettext_lazy("check result", "通过"),
+    rules.FAILED: pgettext_lazy("check result", "未通过"),
+    rules.SKIPPED: pgettext_lazy("check result", "未检查"),
+}
 
 
 class ClaimStateFilter(admin.SimpleListFilter):

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import rules
@@ -39,7 +40,7 @@ TIMELINE_LABELS = {
     "payout_clawback": _("订单退款,理赔款追回"),
 }
 ORDER_STEPS = {
-    "order_place": _("提交订单"),
+    "order_place": pgettext_lazy("order history", "提交订单"),
     "order_pay": _("付款成功(支付宝担保交易)"),
     "order_ship": _("卖家已发货"),
     "order_confirm": _("确认收货,交易成功"),
@@ -48,7 +49,12 @@ ORDER_STEPS = {
     "order_refund": _("退款"),
     "order_line_refund": _("部分退款"),
 }
-RESULT_LABELS = {rules.PASSED: _("通过"), rules.FAILED: _("未通过"), rules.SKIPPED: _("未检查")}
+# A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
+RESULT_LABELS = {
+    rules.PASSED: pgettext_lazy("check result", "通过"),
+    rules.FAILED: pgettext_lazy("check result", "未通过"),
+    rules.SKIPPED: pgettext_lazy("check result", "未检查"),
+}
 # Seconds between refreshes of the panel while the platform is still working on a claim.
 POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_REVIEW: 15}
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alipay.forms import ServiceErrorFormMixin, YuanField
-from shops.models import Seller
+from shops.models import Seller, Shop
 from shops.selectors import shops_for_seller, skus_for_seller
 
 
@@ -21,8 +21,13 @@ class SkuPriceForm(ServiceErrorFormMixin, forms.Form):
         self.fields["sku"].queryset = skus_for_seller(seller)
 
 
+class ShopChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Shop) -> str:
+        return str(_("%(name)s(%(platform)s)") % {"name": obj.name, "platform": obj.get_platform_display()})
+
+
 class CouponForm(ServiceErrorFormMixin, forms.Form):
-    shop = forms.ModelChoiceField(queryset=None, label=_("店铺"), empty_label=None)
+    shop = ShopChoiceField(queryset=None, label=_("店铺"), empty_label=None)
     name = forms.CharField(label=_("名称"), max_length=100)
     amount = YuanField(label=_("优惠金额(元)"))
     min_spend = YuanField(label=_("使用门槛(元)"), required=False, help_text=_("不填表示无门槛"))

@@ -40,7 +40,9 @@ english = Path(settings.BASE_DIR, "locale", "en", "LC_MESSAGES", "django.mo")
 @pytest.mark.django_db
 def test_english_pages_show_no_chinese_ui_text():
     """With data named in English, an English page has no Chinese left: all of it was UI text."""
+    from alipay.services import balance_top_up
     from insurance.services import coverage_turn_on, deposit_top_up
+    from orders.services import order_pay, order_place
     from shops.models import Platform
     from tests.factories import (
         AddressFactory,
@@ -68,19 +70,28 @@ def test_english_pages_show_no_chinese_ui_text():
     deposit_top_up(seller=seller, amount_fen=1_000_000, key="en-deposit")
     coverage_turn_on(campaign_item=item, insurer=InsurerFactory(code="ins", name="Insurer"), seller=seller)
     buyer = UserFactory(username="ann")
-    AddressFactory(user=buyer, recipient="Ann", region="Hangzhou", detail="1 West Road")
+    address = AddressFactory(user=buyer, recipient="Ann", region="Hangzhou", detail="1 West Road")
+    # A top-up's statement line shows its stored memo; an insured order shows the 保险服务 panel.
+    balance_top_up(user=buyer, amount_fen=100_000, key="en-top-up")
+    order = order_place(buyer=buyer, address=address, items=[(sku, 1)])
+    order_pay(order=order, buyer=buyer)
     pages = {
         buyer: [
             reverse("orders:storefront"),
             reverse("orders:campaign", args=[campaign.pk]),
+            reverse("orders:listing", args=[sku.listing.pk]),
             f"{reverse('orders:checkout')}?sku={sku.pk}",
             reverse("orders:mine"),
+            reverse("orders:detail", args=[order.number]),
             reverse("alipay:balance"),
         ],
         seller.user: [
             reverse("insurance:dashboard"),
             reverse("insurance:campaigns"),
             reverse("shops:catalog"),
+            reverse("orders:seller_orders"),
+            reverse("claims:seller_claims"),
+            f"{reverse('alipay:balance')}?account=deposit",
         ],
     }
     for user, urls in pages.items():
@@ -88,6 +99,8 @@ def test_english_pages_show_no_chinese_ui_text():
         client.force_login(user)
         client.post(reverse("set_language"), {"language": "en", "next": "/"})
         for url in urls:
-            page = client.get(url).content.decode()
+            response = client.get(url)
+            assert response.status_code == 200, url
+            page = response.content.decode()
             page = re.sub(r"<button[^>]*lang=\"zh-hans\"[^>]*>.*?</button>", "", page, flags=re.S)
             assert CJK.findall(page) == [], url
