@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
 from core.errors import InvalidInput, ServiceError
+from core.i18n import stored_text
 
 SYSTEM_ACCOUNTS = {
     AccountKind.ESCROW: (_("聚划算担保交易账户"), False),
@@ -172,7 +173,7 @@ def balance_top_up(*, user: AbstractBaseUser, amount_fen: int, key: str) -> Tran
             Leg(system_account(AccountKind.EXTERNAL), -amount_fen),
             Leg(user_account(user=user, kind=AccountKind.BUYER), amount_fen),
         ],
-        memo=str(_("余额充值")),
+        memo=stored_text(_("余额充值")),
     )
 
 

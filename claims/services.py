@@ -15,6 +15,7 @@ from alipay.services import Leg, insurer_account, transfer_post, transfers_post_
 from claims import rules
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
 from core.errors import InvalidInput, ServiceError
+from core.i18n import stored_text
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
 from core.services import audit_record, audit_record_query
@@ -284,7 +285,7 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
         )
         params = [
             "payout:claim:",
-            "价格保障保险理赔 ",
+            stored_text(_("价格保障保险理赔 ")),
             "claim:",
             "insurer:",
             AccountKind.BUYER,
@@ -426,7 +427,7 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
                 clawback,
             ),
         ],
-        memo=f"理赔款追回 {payout.claim.number}",
+        memo=stored_text(_("理赔款追回 %(claim)s"), claim=payout.claim.number),
         reference=f"claim:{payout.claim_id}",
     )
     payout.clawed_back_fen += clawback

@@ -19,6 +19,7 @@ from alipay.services import (
     user_account,
 )
 from core.errors import InvalidInput, ServiceError
+from core.i18n import stored_text
 from core.money import format_fen
 from core.numbers import new_number
 from core.services import audit_record, audit_record_query
@@ -58,7 +59,7 @@ def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
             Leg(system_account(AccountKind.EXTERNAL), -amount_fen),
             Leg(user_account(user=seller.user, kind=AccountKind.DEPOSIT), amount_fen),
         ],
-        memo=str(_("聚划算保险保证金")),
+        memo=stored_text(_("聚划算保险保证金")),
         reference=f"seller:{seller.pk}",
     )
 
@@ -172,7 +173,7 @@ def _coverage_off(*, coverage: Coverage, actor, reason: str) -> Coverage:
 def _charge_premium(policy: Policy, coverage: Coverage) -> None:
     seller_user = policy.seller.user
     insurer = insurer_account(code=coverage.insurer.code, name=coverage.insurer.name)
-    memo = str(_("保险承保-价格保障保险-保费收取 %(policy)s") % {"policy": policy.number})
+    memo = stored_text(_("保险承保-价格保障保险-保费收取 %(policy)s"), policy=policy.number)
     try:
         transfer = transfer_post(
             key=f"premium:policy:{policy.pk}",
@@ -302,7 +303,7 @@ def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) 
                 Leg(insurer, -policy.premium_fen),
                 Leg(user_account(user=policy.seller.user, kind=AccountKind.DEPOSIT), policy.premium_fen),
             ],
-            memo=str(_("保险退保-退保保费支付 %(policy)s") % {"policy": policy.number}),
+            memo=stored_text(_("保险退保-退保保费支付 %(policy)s"), policy=policy.number),
             reference=f"policy:{policy.pk}",
         )
         Premium.objects.create(

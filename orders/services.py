@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alipay.models import AccountKind, Transfer, TransferKind
 from alipay.services import Leg, system_account, transfer_post, user_account
 from core.errors import InvalidInput, ServiceError
+from core.i18n import stored_text
 from core.numbers import new_number
 from core.services import audit_record, audit_record_many, audit_record_query
 from orders.events import OrderEvent, announce
@@ -302,7 +303,7 @@ def order_pay(*, order: Order, buyer: AbstractBaseUser) -> Order:
                 key=f"pay:order:{order.pk}",
                 kind=TransferKind.ORDER_PAYMENT,
                 legs=legs,
-                memo=str(_("订单付款 %(number)s") % {"number": order.number}),
+                memo=stored_text(_("订单付款 %(number)s"), number=order.number),
                 reference=f"order:{order.pk}",
             )
         _transition(order, to_state=OrderState.PAID, stamp="paid_at", actor=buyer, action="order_pay")
@@ -341,7 +342,7 @@ def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
                     Leg(system_account(AccountKind.ESCROW), -amount),
                     Leg(user_account(user=order.shop.seller.user, kind=AccountKind.SELLER), amount),
                 ],
-                memo=str(_("交易成功 %(number)s") % {"number": order.number}),
+                memo=stored_text(_("交易成功 %(number)s"), number=order.number),
                 reference=f"order:{order.pk}",
             )
         _transition(
@@ -428,7 +429,7 @@ def order_line_refund(
                 Leg(_refund_source(order), -amount_fen),
                 Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), amount_fen),
             ],
-            memo=str(_("部分退款 %(number)s") % {"number": order.number}),
+            memo=stored_text(_("部分退款 %(number)s"), number=order.number),
             reference=f"order:{order.pk}",
         )
         line.refunded_fen += amount_fen
@@ -467,7 +468,7 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
                 key=f"refund:order:{order.pk}",
                 kind=TransferKind.REFUND,
                 legs=legs,
-                memo=str(_("退款 %(number)s") % {"number": order.number}),
+                memo=stored_text(_("退款 %(number)s"), number=order.number),
                 reference=f"order:{order.pk}",
             )
         _transition(
