@@ -8,3 +8,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise warns on every request when the folder collectstatic fills is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
