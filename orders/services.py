@@ -270,6 +270,14 @@ def _locked(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
 
 
+def _locked_for(order: Order, buyer: AbstractBaseUser) -> Order:
+    """The order locked, if it is this buyer's; another buyer's order does not exist for them."""
+    order = _locked(order)
+    if order.buyer_id != buyer.pk:
+        raise OrderRefused("not_found", _("订单不存在。"))
+    return order
+
+
 def _transition(order: Order, *, to_state: str, stamp: str, actor, action: str, reason: str = "") -> None:
     from_state = order.state
     order.state = to_state
@@ -283,9 +291,7 @@ def _transition(order: Order, *, to_state: str, stamp: str, actor, action: str, 
 def order_pay(*, order: Order, buyer: AbstractBaseUser) -> Order:
     """Pay with the buyer's Alipay balance into escrow (担保交易). Paying again is a no-op."""
     with transaction.atomic():
-        order = _locked(order)
-        if order.buyer_id != buyer.pk:
-            raise OrderRefused("not_found", _("订单不存在。"))
+        order = _locked_for(order, buyer)
         if order.paid_at:
             return order
         if order.state != OrderState.CREATED:
@@ -325,9 +331,7 @@ def order_ship(*, order: Order, actor=None) -> Order:
 def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
     """The buyer confirms receipt: the trade succeeds (交易成功) and escrow pays the seller."""
     with transaction.atomic():
-        order = _locked(order)
-        if order.buyer_id != buyer.pk:
-            raise OrderRefused("not_found", _("订单不存在。"))
+        order = _locked_for(order, buyer)
         if order.state == OrderState.SUCCEEDED:
             return order
         if order.state != OrderState.SHIPPED:
@@ -355,9 +359,7 @@ def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
 def order_cancel(*, order: Order, buyer: AbstractBaseUser) -> Order:
     """The buyer cancels an unpaid order (交易关闭)."""
     with transaction.atomic():
-        order = _locked(order)
-        if order.buyer_id != buyer.pk:
-            raise OrderRefused("not_found", _("订单不存在。"))
+        order = _locked_for(order, buyer)
         if order.state == OrderState.CLOSED:
             return order
         if order.state != OrderState.CREATED:
