@@ -95,6 +95,10 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
     Only a 'submitted' claim is adjudicated; a repeat finds it decided and does nothing.
     """
     with transaction.atomic():
+        # Lock the insured line first, as a refund does (order → line → policy → claim): a refund
+        # that lands now waits, and adjudication never reads a refunded amount about to change.
+        line_id = Claim.objects.filter(pk=claim.pk).values_list("policy__order_line_id", flat=True).get()
+        OrderLine.objects.select_for_update().filter(pk=line_id).exists()
         claim = (
             Claim.objects.select_for_update(of=("self",))
             .select_related(
@@ -215,12 +219,15 @@ def _claim_batch(*, batch_size: int, now: datetime) -> int:
     On PostgreSQL the batch is chosen with ``FOR UPDATE SKIP LOCKED``, so concurrent settlers take
     disjoint batches instead of queueing on the same rows; SQLite has a single writer anyway.
     """
-    table = Claim._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    table, policy = Claim._meta.db_table, Policy._meta.db_table
+    # The policy rows are locked first, in the order every path uses (policy → claim): a refund
+    # voiding a policy and a settler paying its claim queue instead of deadlocking.
+    lock = " FOR UPDATE OF p SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, paid_at = %s WHERE id IN "
-            f"(SELECT id FROM {table} WHERE state = %s ORDER BY id LIMIT %s{lock})",
+            f"(SELECT c.id FROM {table} c JOIN {policy} p ON p.id = c.policy_id "
+            f"WHERE c.state = %s ORDER BY c.id LIMIT %s{lock})",
             [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, batch_size],
         )
         return cursor.rowcount

@@ -30,6 +30,8 @@ from shops.models import Seller
 from shops.services import MAX_PRICE_FEN
 
 DEFAULT_WINDOW_DAYS = 15
+# Claim states (the claims app's) that keep a policy from expiring while they are decided.
+IN_FLIGHT_CLAIM_STATES = ["submitted", "in_review", "approved"]
 
 
 class CoverageRefused(ServiceError):
@@ -117,6 +119,16 @@ def coverage_turn_on(
         coverage = Coverage.objects.select_for_update().filter(campaign_item=campaign_item).first()
         if coverage and coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
             return coverage
+        if (
+            coverage is not None
+            and (coverage.insurer_id != insurer.pk or coverage.per_claim_cap_fen != per_claim_cap_fen)
+            and coverage.policies.exists()
+        ):
+            # Issued policies are never changed: their insurer pays and their cap holds.
+            raise CoverageRefused(
+                "terms_locked",
+                _("已有保单出单,不能再更换保险公司或单次赔付上限;费率等其他条款只对新保单生效。"),
+            )
         deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
         deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
         if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
@@ -348,7 +360,10 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
     expired = 0
     for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING):
         expired += _in_chunks(
-            Policy.objects.filter(state=from_state, window_ends_at__lte=now),
+            # A claim filed inside the window is decided (and paid) even if that takes longer.
+            Policy.objects.filter(state=from_state, window_ends_at__lte=now).exclude(
+                claims__state__in=IN_FLIGHT_CLAIM_STATES
+            ),
             from_state,
             PolicyState.EXPIRED,
             "expired_at",

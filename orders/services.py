@@ -328,6 +328,11 @@ def order_ship(*, order: Order, actor=None) -> Order:
     return order
 
 
+def _allowance_kept(line: OrderLine) -> int:
+    """The platform allowance still in escrow for a line: gone back once the line was refunded in full."""
+    return 0 if line.paid_fen and line.refunded_fen >= line.paid_fen else line.platform_discount_fen
+
+
 def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
     """The buyer confirms receipt: the trade succeeds (交易成功) and escrow pays the seller."""
     with transaction.atomic():
@@ -337,7 +342,7 @@ def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
         if order.state != OrderState.SHIPPED:
             raise OrderRefused("order_not_shipped", _("订单尚未发货,不能确认收货。"))
         lines = order.lines.all()
-        amount = sum(line.paid_fen + line.platform_discount_fen - line.refunded_fen for line in lines)
+        amount = sum(line.paid_fen + _allowance_kept(line) - line.refunded_fen for line in lines)
         if amount:
             transfer_post(
                 key=f"settle:order:{order.pk}",
@@ -424,13 +429,20 @@ def order_line_refund(
             raise OrderRefused("order_not_refundable", _("该订单状态不能退款。"))
         if amount_fen > line.paid_fen - line.refunded_fen:
             raise InvalidInput("refund_too_large", _("退款金额不能超过实付款减去已退款。"))
+        legs = [Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), amount_fen)]
+        # A line refunded in full before the trade succeeded gives the platform its allowance back.
+        allowance = (
+            line.platform_discount_fen
+            if order.state != OrderState.SUCCEEDED and line.refunded_fen + amount_fen == line.paid_fen
+            else 0
+        )
+        if allowance:
+            legs.append(Leg(system_account(AccountKind.MARKETING), allowance))
+        legs.append(Leg(_refund_source(order), -(amount_fen + allowance)))
         transfer_post(
             key=key,
             kind=TransferKind.REFUND,
-            legs=[
-                Leg(_refund_source(order), -amount_fen),
-                Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), amount_fen),
-            ],
+            legs=legs,
             memo=stored_text(_("部分退款 %(number)s"), number=order.number),
             reference=f"order:{order.pk}",
         )
@@ -461,7 +473,9 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
         legs = []
         if to_buyer:
             legs.append(Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), to_buyer))
-        platform_back = order.platform_discount_fen if order.state != OrderState.SUCCEEDED else 0
+        platform_back = (
+            sum(_allowance_kept(line) for line in lines) if order.state != OrderState.SUCCEEDED else 0
+        )
         if platform_back:
             legs.append(Leg(system_account(AccountKind.MARKETING), platform_back))
         if legs:
