@@ -129,7 +129,11 @@ def top_up(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         amount = form.cleaned_data["amount"]
         try:
-            balance_top_up(user=request.user, amount_fen=amount, key=f"web:top-up:{form.cleaned_data['key']}")
+            balance_top_up(
+                user=request.user,
+                amount_fen=amount,
+                key=f"web:top-up:{request.user.pk}:{form.cleaned_data['key']}",
+            )
         except ServiceError as error:
             form.add_service_error(error)
         else:

@@ -8,7 +8,7 @@ from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alipay.models import AccountKind, TransferKind
+from alipay.models import Account, AccountKind, Entry, TransferKind
 from alipay.services import (
     MAX_TOP_UP_FEN,
     InsufficientBalance,
@@ -282,6 +282,13 @@ def _move_policies(
     return moved
 
 
+def _premium_payer(policy: Policy) -> Account:
+    """The account the premium was drawn from: the deposit, or the seller's balance if the deposit
+    had run out. A refund goes back where the money came from."""
+    charge = Premium.objects.get(policy=policy, kind=PremiumKind.CHARGE)
+    return Entry.objects.select_related("account").get(transfer=charge.transfer, amount_fen__lt=0).account
+
+
 def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) -> Policy | None:
     """A refund of the whole line voids its policy; before the window opens the premium goes back."""
     policy = (
@@ -311,10 +318,7 @@ def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) 
         transfer = transfer_post(
             key=f"premium_refund:policy:{policy.pk}",
             kind=TransferKind.PREMIUM_REFUND,
-            legs=[
-                Leg(insurer, -policy.premium_fen),
-                Leg(user_account(user=policy.seller.user, kind=AccountKind.DEPOSIT), policy.premium_fen),
-            ],
+            legs=[Leg(insurer, -policy.premium_fen), Leg(_premium_payer(policy), policy.premium_fen)],
             memo=stored_text(_("保险退保-退保保费支付 %(policy)s"), policy=policy.number),
             reference=f"policy:{policy.pk}",
         )

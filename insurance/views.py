@@ -211,7 +211,7 @@ def deposit(request: HttpRequest) -> HttpResponse:
             services.deposit_top_up(
                 seller=request.seller,
                 amount_fen=form.cleaned_data["amount"],
-                key=f"web:deposit:{form.cleaned_data['key']}",
+                key=f"web:deposit:{request.user.pk}:{form.cleaned_data['key']}",
             )
         except ServiceError as error:
             form.add_service_error(error)

@@ -199,6 +199,24 @@ def test_a_promised_policy_is_issued_when_the_deposit_runs_dry(world):
     assert ledger_discrepancies() == []
 
 
+def test_a_premium_drawn_from_the_sellers_balance_is_refunded_to_it(world):
+    """When the deposit had run dry the premium came from the seller's balance: voiding the
+    policy before its window opens pays the premium back there, not into the deposit."""
+    coverage_turn_on(
+        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, premium_rate_bp=10_000
+    )
+    world.buy(quantity=62)
+    order = world.buy(world.bob, succeed=False)
+    deposit_before = deposit(world)
+    seller_before = user_account(user=world.seller.user, kind=AccountKind.SELLER).balance_fen
+
+    order_refund(order=order)
+
+    assert deposit(world) == deposit_before
+    assert user_account(user=world.seller.user, kind=AccountKind.SELLER).balance_fen == seller_before + 15_900
+    assert ledger_discrepancies() == []
+
+
 # --- lifecycle ------------------------------------------------------------------------------
 
 
