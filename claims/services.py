@@ -225,10 +225,12 @@ def _claim_batch(*, batch_size: int, now: datetime) -> int:
     lock = " FOR UPDATE OF p SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET state = %s, paid_at = %s WHERE id IN "
+            # The outer state check is the compare-and-set: the subquery reads claims without
+            # locking them, so a claim another settler paid a moment ago can come back from it.
+            f"UPDATE {table} SET state = %s, paid_at = %s WHERE state = %s AND id IN "
             f"(SELECT c.id FROM {table} c JOIN {policy} p ON p.id = c.policy_id "
             f"WHERE c.state = %s ORDER BY c.id LIMIT %s{lock})",
-            [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, batch_size],
+            [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, ClaimState.APPROVED, batch_size],
         )
         return cursor.rowcount
 
