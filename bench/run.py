@@ -19,6 +19,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
+# Run as a script, Python puts bench/ first on the path, where bench/http.py would shadow the
+# standard library's http package (and `import bench` would fail): put the project root there.
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
 
 
 def step(name: str, **options) -> dict:
@@ -165,9 +169,9 @@ def machine() -> dict:
 
 def print_table(scenarios: list[dict]) -> None:
     print()
-    print(f"{'scenario':70} {'ratio':>7} {'goal':36} met")
+    print(f"{'scenario':70} {'ratio':>7} {'goal':48} met")
     for s in scenarios:
-        print(f"{s['name'][:70]:70} {s['ratio']:7.2f} {s['goal'][:36]:36} {'yes' if s['met'] else 'NO'}")
+        print(f"{s['name'][:70]:70} {s['ratio']:7.2f} {s['goal'][:48]:48} {'yes' if s['met'] else 'NO'}")
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
 
 

@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 import time
 from contextlib import redirect_stdout
@@ -37,7 +38,14 @@ def _window_end(campaign_id: int):
     )["end"]
 
 
-def simulate(*, orders: int, price_drop_share: float, claims_share: float = 1.0) -> dict:
+def simulate(
+    *,
+    orders: int,
+    price_drop_share: float,
+    claims_share: float = 1.0,
+    evidence_only: bool = False,
+    orders_per_buyer: int = 10,
+) -> dict:
     from django.core.management import call_command
 
     out = io.StringIO()
@@ -48,11 +56,23 @@ def simulate(*, orders: int, price_drop_share: float, claims_share: float = 1.0)
             orders=orders,
             price_drop_share=price_drop_share,
             claims_share=claims_share,
+            evidence_only=evidence_only,
+            orders_per_buyer=orders_per_buyer,
             stdout=out,
         )
     seconds = time.perf_counter() - started
-    campaign = int(out.getvalue().split("campaign ", 1)[1].split(" ", 1)[0])
-    return {"campaign": campaign, "orders": orders, "seconds": seconds}
+    summary = re.search(
+        r"campaign (\d+) .*, (\d+) evidence orders, .*insured orders (\S+)<n>, evidence orders (\S+)<n>",
+        out.getvalue(),
+    )
+    return {
+        "campaign": int(summary[1]),
+        "orders": orders,
+        "evidence_orders": int(summary[2]),
+        "prefix": summary[3],
+        "evidence_prefix": summary[4],
+        "seconds": seconds,
+    }
 
 
 def close_baseline(*, campaign: int) -> dict:

@@ -32,3 +32,20 @@ def test_it_settles_simulated_claims_once_like_the_baseline():
     assert measured["second_run_entries_added"] == 0
     assert measured["ledger_discrepancies"] == []
     assert Claim.objects.filter(state=ClaimState.PAID).count() == 30
+
+
+@pytest.mark.django_db
+def test_evidence_only_leaves_the_claims_to_be_filed():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from orders.models import Order
+
+    out = StringIO()
+    call_command(
+        "simulate_campaign", "--orders", "20", "--price-drop-share", "0.5", "--evidence-only", stdout=out
+    )
+    assert "0 approved claims, 10 evidence orders" in out.getvalue()
+    assert Claim.objects.count() == 0
+    assert Order.objects.filter(campaign__isnull=True).count() == 10  # the evidence orders

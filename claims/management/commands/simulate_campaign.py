@@ -1,6 +1,11 @@
 """Build a Juhuasuan campaign at scale: shops on every platform, many buyers, succeeded insured
 orders, a later price drop, evidence orders and approved claims.
 
+With ``--evidence-only`` the buyers who found the lower price have placed their evidence orders
+(unpaid, since closed: the SKU, specs, quantity and address of their insured order) but have not
+filed yet: no claims are written, and each of those policies can be claimed once, e.g. over the
+API (``bench/http.py`` files them as its load).
+
 The campaign's history is imported, not replayed: rows are written set-based (``INSERT … SELECT``
 over a number series, in chunks) exactly as the services would have left them — states, amounts,
 windows — so that what is measured afterwards, closing the window and settling the claims, runs
@@ -10,6 +15,7 @@ invariant still holds.
 """
 
 import sys
+import time
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -66,26 +72,50 @@ class Command(BaseCommand):
         parser.add_argument(
             "--claims-share", type=_share, default=1.0, help="share of those who file a claim, approved (0–1)"
         )
+        parser.add_argument(
+            "--orders-per-buyer",
+            type=int,
+            default=ORDERS_PER_BUYER,
+            help=f"insured orders each buyer placed (default {ORDERS_PER_BUYER})",
+        )
+        parser.add_argument(
+            "--evidence-only",
+            action="store_true",
+            help="place those buyers' evidence orders but file no claims (left to be filed, e.g. over the API)",
+        )
 
-    def handle(self, *args, orders: int, price_drop_share: float, claims_share: float, **options) -> None:
+    def handle(
+        self,
+        *args,
+        orders: int,
+        price_drop_share: float,
+        claims_share: float,
+        evidence_only: bool = False,
+        orders_per_buyer: int = ORDERS_PER_BUYER,
+        **options,
+    ) -> None:
         if not 1 <= orders <= MAX_ORDERS:
             raise CommandError(f"--orders must be between 1 and {MAX_ORDERS:,}")
+        if orders_per_buyer < 1:
+            raise CommandError("--orders-per-buyer must be at least 1")
         claim_share = price_drop_share * claims_share
         every = round(1 / claim_share) if claim_share else 0
-        world = self._world(max(1, -(-orders // ORDERS_PER_BUYER)))
+        world = self._world(max(1, -(-orders // orders_per_buyer)))
         progress = tqdm(
             total=orders, file=sys.stderr, disable=not sys.stderr.isatty(), unit="line", desc="orders"
         )
-        claims = 0
+        claims = evidence = 0
         for low in range(0, orders, CHUNK):
             high = min(orders, low + CHUNK)
-            claims += self._chunk(world, low, high, every)
+            chunk_evidence, chunk_claims = self._chunk(world, low, high, every, evidence_only)
+            evidence, claims = evidence + chunk_evidence, claims + chunk_claims
             progress.update(high - low)
         progress.close()
         self._analyze()
         self.stdout.write(
             f"campaign {world['campaign'].pk} ({world['campaign'].name}): {orders} insured lines, "
-            f"{claims} approved claims, {world['buyers']} buyers"
+            f"{claims} approved claims, {evidence} evidence orders, {world['buyers']} buyers "
+            f"(insured orders {world['prefix']}<n>, evidence orders {world['evidence_prefix']}<n>)"
         )
 
     def _analyze(self) -> None:
@@ -103,6 +133,11 @@ class Command(BaseCommand):
         User = get_user_model()  # noqa: N806
         now = timezone.now()
         tag = now.strftime("%d%H%M%S")
+        while User.objects.filter(username=f"sim-seller-{tag}").exists():
+            # The tag (to the second) names this simulation's rows: one simulation per second.
+            time.sleep(1.01 - now.microsecond / 1_000_000)
+            now = timezone.now()
+            tag = now.strftime("%d%H%M%S")
         insurer, _ = Insurer.objects.get_or_create(code="sim-insurer", defaults={"name": "模拟保险公司"})
         seller = Seller.objects.create(
             user=User.objects.create(username=f"sim-seller-{tag}"), name=f"模拟商家 {tag}"
@@ -154,6 +189,10 @@ class Command(BaseCommand):
             raise CommandError("buyers were not numbered contiguously; run the simulation alone")
         return {
             "tag": tag,
+            # Order numbers: the tag has a fixed width, so prefix + n is unique and reversible.
+            # Evidence numbers are letters and digits only, as the claim form requires.
+            "prefix": f"S{tag}-",
+            "evidence_prefix": f"E{tag}",
             "now": now,
             "seller": seller,
             "shops": shops,
@@ -167,14 +206,17 @@ class Command(BaseCommand):
         }
 
     @transaction.atomic
-    def _chunk(self, world: dict, low: int, high: int, every: int) -> int:
+    def _chunk(self, world: dict, low: int, high: int, every: int, evidence_only: bool) -> tuple[int, int]:
+        """Insured orders, lines and policies for n in [low, high); every ``every``-th buyer's
+        evidence order, and (unless ``evidence_only``) the approved claim. Returns (evidence
+        orders, claims) written."""
         campaign, item, coverage = world["campaign"], world["item"], world["coverage"]
         paid_at = campaign.starts_at + timedelta(hours=1)
         filed_at = world["now"] - timedelta(minutes=30)
         price, evidence_price = item.campaign_price_fen, world["skus"][1].price_fen
         premium = premium_for(insured_fen=price, rate_bp=coverage.premium_rate_bp)
         order, line, policy, claim = (m._meta.db_table for m in (Order, OrderLine, Policy, Claim))
-        prefix = f"S{world['tag']}-"
+        prefix = world["prefix"]
         buyer = f"({world['first_buyer']} + g.n %% {world['buyers']})"
         ship = "%s, %s, %s || " + buyer
         order_columns = (
@@ -230,19 +272,22 @@ class Command(BaseCommand):
                     prefix,
                 ],
             )
-            claims = 0
+            evidence = claims = 0
             if every:
-                claims = self._claims(
-                    cursor, world, low, high, every, evidence_price, price, filed_at, order_columns
+                evidence = self._evidence(
+                    cursor, world, low, high, every, evidence_price, filed_at, order_columns
                 )
+                if not evidence_only:
+                    claims = self._claims(cursor, world, low, high, every, evidence_price, price, filed_at)
         self._post_money(world, low, (high - low) * price, (high - low) * premium)
-        return claims
+        return evidence, claims
 
-    def _claims(self, cursor, world, low, high, every, evidence_price, price, filed_at, order_columns) -> int:
-        order, line, policy, claim = (m._meta.db_table for m in (Order, OrderLine, Policy, Claim))
-        prefix, evidence_prefix = f"S{world['tag']}-", f"E{world['tag']}-"
+    def _evidence(self, cursor, world, low, high, every, evidence_price, filed_at, order_columns) -> int:
+        """The evidence orders (closed unpaid, at the lower price) of every ``every``-th n, each by
+        the buyer of insured order n, to the same address, for the same product and specs."""
+        order, line = Order._meta.db_table, OrderLine._meta.db_table
+        evidence_prefix = world["evidence_prefix"]
         buyer = f"({world['first_buyer']} + g.n %% {world['buyers']})"
-        json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
         picked = f"{_series(low, high)} WHERE g.n %% {int(every)} = 0"
         cursor.execute(
             f"INSERT INTO {order} ({order_columns}) SELECT %s || g.n, {buyer}, %s, NULL, %s, %s, %s, %s || {buyer}, "
@@ -269,6 +314,17 @@ class Command(BaseCommand):
             "shop_discount_fen, platform_discount_fen, paid_fen, refunded_fen) "
             f"SELECT e.id, %s, NULL, 1, %s, %s, 0, 0, %s, 0 FROM ({evidence}) e",
             [world["skus"][1].pk, evidence_price, evidence_price, evidence_price, evidence_prefix],
+        )
+        return cursor.rowcount
+
+    def _claims(self, cursor, world, low, high, every, evidence_price, price, filed_at) -> int:
+        """The approved claim of each evidence order of [low, high), on its insured order's policy."""
+        order, line, policy, claim = (m._meta.db_table for m in (Order, OrderLine, Policy, Claim))
+        prefix, evidence_prefix = world["prefix"], world["evidence_prefix"]
+        json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
+        picked = f"{_series(low, high)} WHERE g.n %% {int(every)} = 0"
+        evidence = (
+            f"SELECT id, buyer_id, number FROM {order} WHERE number IN (SELECT %s || g.n FROM {picked})"
         )
         cursor.execute(
             f"INSERT INTO {claim} (number, policy_id, buyer_id, evidence_order_number, evidence_order_id, state, "
