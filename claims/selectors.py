@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
-from orders.models import Campaign, OrderLine, OrderState
+from orders.models import Campaign, Order, OrderLine, OrderState
 from shops.models import Seller
 
 _CLAIM_RELATED = ("policy__order_line__order", "policy__order_line__sku__listing", "buyer")
@@ -65,15 +65,14 @@ def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) 
         by_product[line.sku.listing.product_id].append(line)
     if not by_product:
         return {}
-    used = Claim.objects.filter(state__in=ACTIVE_STATES, evidence_order__isnull=False).values(
-        "evidence_order"
+    # Start from the buyer's own orders (indexed by buyer), not from every sale of the product:
+    # the page must cost the same however well the product sells.
+    own_orders = Order.objects.filter(buyer=buyer, state__in=[OrderState.CREATED, OrderState.CLOSED]).values(
+        "pk"
     )
+    used = Claim.objects.filter(state__in=ACTIVE_STATES, evidence_order__buyer=buyer).values("evidence_order")
     rows = (
-        OrderLine.objects.filter(
-            order__buyer=buyer,
-            order__state__in=[OrderState.CREATED, OrderState.CLOSED],
-            sku__listing__product_id__in=list(by_product),
-        )
+        OrderLine.objects.filter(order_id__in=own_orders, sku__listing__product_id__in=list(by_product))
         .exclude(order_id__in=used)
         .select_related("order__shop", "sku__listing")
         .order_by("-order__created_at", "-pk")
