@@ -190,7 +190,10 @@ def render_audit_history(events: Iterable[AuditEvent]) -> SafeString:
 
 
 class AuditHistoryMixin:
-    """Adds ``audit_history_display``, a read-only section listing who moved the object when."""
+    """Adds ``audit_history_display``, a read-only section listing who moved the object when;
+    ``AUDIT_FIELDSET`` puts it in a fieldset of its own."""
+
+    AUDIT_FIELDSET = (_("审计记录"), {"fields": ("audit_history_display",)})
 
     @admin.display(description=_("审计记录"))
     def audit_history_display(self, obj: models.Model | None) -> str:

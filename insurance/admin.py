@@ -31,7 +31,7 @@ from insurance.models import Coverage, Insurer, Policy, Premium, PremiumKind
 from orders.models import Campaign
 from shops.models import Shop
 
-AUDIT_FIELDSET = (_("审计记录"), {"fields": ("audit_history_display",)})
+AUDIT_FIELDSET = AuditHistoryMixin.AUDIT_FIELDSET
 
 
 @admin.register(Insurer)

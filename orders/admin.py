@@ -16,7 +16,7 @@ from core.admin import (
 )
 from orders.models import Address, Campaign, CampaignItem, Order, OrderLine
 
-AUDIT_FIELDSET = (_("审计记录"), {"fields": ("audit_history_display",)})
+AUDIT_FIELDSET = AuditHistoryMixin.AUDIT_FIELDSET
 
 
 class CampaignItemInline(ReadOnlyInline):
