@@ -5,6 +5,7 @@ gunicorn), the load loops against a fake transport, and the statistics."""
 import asyncio
 import json
 import socket
+import threading
 
 import httpx
 import pytest
@@ -16,6 +17,26 @@ from bench import steps
 from claims.models import Claim, ClaimState
 from insurance.models import Policy, PolicyState
 from orders.models import Order, OrderState
+
+
+def run_alone(coroutine):
+    """Run a coroutine on a thread of its own: Playwright's sync API (the e2e tests) may leave an
+    event loop running on this xdist worker's main thread, where asyncio.run() is refused."""
+    results: list = []
+    errors: list = []
+
+    def target() -> None:
+        try:
+            results.append(asyncio.run(coroutine))
+        except BaseException as error:  # re-raised in the test's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(120)
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
 @pytest.fixture
@@ -126,7 +147,7 @@ def _run(loop_coroutine, refuse=frozenset()):
         finally:
             await client.close()
 
-    return asyncio.run(main())
+    return run_alone(main())
 
 
 def test_the_closed_loop_counts_every_answer_and_stops_when_out_of_targets():
@@ -216,7 +237,7 @@ def test_the_raw_client_speaks_http_1_1_with_and_without_keep_alive(keep_alive):
             await client.close()
             server.close()
 
-    result = asyncio.run(main())
+    result = run_alone(main())
     assert result["statuses"] == {"201": 9, "409": 1}
     assert result["error_samples"] == ['409: {"code": "already_claimed"}']
     assert seen["requests"] == 10
@@ -232,7 +253,7 @@ def test_the_raw_client_reports_a_refused_connection():
         client = bench_http.RawClient(f"http://127.0.0.1:{port}", timeout=2)
         return await bench_http.closed_loop(client, TARGETS[:2], concurrency=1, seconds=5)
 
-    result = asyncio.run(main())
+    result = run_alone(main())
     assert result["statuses"] == {"no answer": 2}
     assert result["errors"] == 2
 
