@@ -1,4 +1,4 @@
-"""Every movement of money goes through :func:`transfer_post` or :func:`transfers_post_many`."""
+"""Every movement of money goes through :func:`transfer_post`, or for campaign-sized batches :func:`transfers_post_query`."""
 
 from collections import defaultdict
 from collections.abc import Sequence

@@ -116,7 +116,18 @@ class AddressAdmin(DomainAdmin):
     created = date_column("created_at", _("创建时间"))
 
 
-class OrderLineInline(ReadOnlyInline):
+class LineMoneyColumns:
+    """An order line's price breakdown, in ¥, for both the order's inline and the line's page."""
+
+    unit_price = fen_column("unit_price_fen", _("单价"))
+    item_total = fen_column("item_total_fen", _("商品总价"))
+    shop_discount = fen_column("shop_discount_fen", _("店铺优惠"))
+    platform_discount = fen_column("platform_discount_fen", _("平台及达人优惠"))
+    paid = fen_column("paid_fen", _("实付款"))
+    refunded = fen_column("refunded_fen", _("已退款"))
+
+
+class OrderLineInline(LineMoneyColumns, ReadOnlyInline):
     model = OrderLine
     fields = (
         "sku_link",
@@ -132,12 +143,6 @@ class OrderLineInline(ReadOnlyInline):
     )
     sku_link = related_column("sku", _("SKU"))
     policy_link = related_column("policy", _("保单"))
-    unit_price = fen_column("unit_price_fen", _("单价"))
-    item_total = fen_column("item_total_fen", _("商品总价"))
-    shop_discount = fen_column("shop_discount_fen", _("店铺优惠"))
-    platform_discount = fen_column("platform_discount_fen", _("平台及达人优惠"))
-    paid = fen_column("paid_fen", _("实付款"))
-    refunded = fen_column("refunded_fen", _("已退款"))
 
     @admin.display(description=_("规格"))
     def specs(self, obj: OrderLine) -> str:
@@ -224,7 +229,7 @@ class OrderAdmin(AuditHistoryMixin, DomainAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(DomainAdmin):
+class OrderLineAdmin(LineMoneyColumns, DomainAdmin):
     list_display = (
         "id",
         "order_link",
@@ -263,12 +268,6 @@ class OrderLineAdmin(DomainAdmin):
     sku_link = related_column("sku", _("SKU"))
     campaign_item_link = related_column("campaign_item", _("活动商品"))
     policy_link = related_column("policy", _("保单"))
-    unit_price = fen_column("unit_price_fen", _("单价"))
-    item_total = fen_column("item_total_fen", _("商品总价"))
-    shop_discount = fen_column("shop_discount_fen", _("店铺优惠"))
-    platform_discount = fen_column("platform_discount_fen", _("平台及达人优惠"))
-    paid = fen_column("paid_fen", _("实付款"))
-    refunded = fen_column("refunded_fen", _("已退款"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
         return (
