@@ -5,7 +5,6 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
-from alipay.forms import ServiceErrorFormMixin
 from core.errors import ServiceError
 from core.money import format_fen
 from orders.models import OrderLine
@@ -13,6 +12,7 @@ from orders.selectors import addresses_for
 from orders.services import MAX_QUANTITY, order_quote
 from shops.models import Coupon, Sku
 from shops.selectors import coupons_usable
+from web.forms import ServiceErrorFormMixin
 
 COUPON_CODES = ("coupon_not_applicable", "coupon_expired", "coupon_min_spend")
 
@@ -101,3 +101,21 @@ class AddressForm(ServiceErrorFormMixin, forms.Form):
     detail = forms.CharField(label=_("详细地址"), max_length=255)
 
     error_fields: ClassVar[dict[str, str]] = {"invalid_address": "detail"}
+
+
+class ClaimForm(ServiceErrorFormMixin, forms.Form):
+    """申请理赔: the number of the unpaid evidence order (举证订单)."""
+
+    evidence_order_number = forms.CharField(
+        label=_("举证订单号"),
+        max_length=64,
+        help_text=_("用同一账号、同一收货信息、同一规格和数量下单但不付款,再填入该订单号。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    error_fields: ClassVar[dict[str, str]] = {
+        "invalid_evidence_number": "evidence_order_number",
+        "already_claimed": "evidence_order_number",
+        "not_insured": "evidence_order_number",
+        "not_found": "evidence_order_number",
+    }

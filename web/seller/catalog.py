@@ -1,13 +1,9 @@
-"""Who lands where after login, the seller gate, and the seller's catalog: prices and coupons."""
+"""The seller's catalog: prices and coupons, with the open policies each SKU carries.
+"""
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,33 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import ServiceError
 from insurance.selectors import open_policies_by_spec
-from shops.forms import CouponForm, SkuPriceForm
-from shops.selectors import coupons_for_seller, seller_of, skus_for_seller
+from shops.selectors import coupons_for_seller, skus_for_seller
 from shops.services import coupon_issue, sku_price_change
-
-
-def landing(request: HttpRequest) -> HttpResponse:
-    """Each role's home: staff → admin, sellers → dashboard, everyone else → the storefront."""
-    if request.user.is_authenticated and request.user.is_staff:
-        return redirect("admin:index")
-    if seller_of(request.user) is not None:
-        return redirect("insurance:dashboard")
-    return redirect("orders:storefront")
-
-
-def seller_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Log in first; then only a seller may pass, and ``request.seller`` is theirs."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        seller = seller_of(request.user)
-        if seller is None:
-            raise PermissionDenied(_("只有商家可以访问商家后台。"))
-        request.seller = seller
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from web.access import seller_required
+from web.seller.forms import CouponForm, SkuPriceForm
 
 
 @seller_required

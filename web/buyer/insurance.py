@@ -1,12 +1,12 @@
 """The 保险服务 panel of an order (policy, claim window, 申请理赔, the decision check by check,
-the claim's timeline until the money arrives) and the seller's claims."""
+the claim's timeline until the money arrives) and the order details page that holds it.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,9 +16,8 @@ from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import rules
-from claims.forms import ClaimForm
 from claims.models import ACTIVE_STATES, Claim, ClaimState
-from claims.selectors import claims_for_policies, evidence_candidates, seller_claims_page
+from claims.selectors import claims_for_policies, evidence_candidates
 from claims.services import claim_file as claim_file_service
 from core.errors import ServiceError
 from core.models import AuditEvent
@@ -27,7 +26,8 @@ from insurance.models import Policy, PolicyState
 from insurance.selectors import policies_for_lines
 from orders.models import Order, OrderLine, OrderState
 from orders.selectors import order_lines_with_product, orders_for_buyer
-from shops.views import seller_required
+from web.buyer.forms import ClaimForm
+from web.claim_display import ClaimView, decision
 
 # What each step of a claim's audit history means to the people reading it.
 TIMELINE_LABELS = {
@@ -50,26 +50,10 @@ ORDER_STEPS = {
     "order_line_refund": _("部分退款"),
 }
 # A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
-RESULT_LABELS = {
-    rules.PASSED: pgettext_lazy("check result", "通过"),
-    rules.FAILED: pgettext_lazy("check result", "未通过"),
-    rules.SKIPPED: pgettext_lazy("check result", "未检查"),
-}
+
+
 # Seconds between refreshes of the panel while the platform is still working on a claim.
 POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_REVIEW: 15}
-
-
-def decision(claim: Claim) -> list[dict[str, Any]]:
-    """The stored checks, each with its translated message."""
-    return [
-        {
-            "code": check["code"],
-            "result": check["result"],
-            "result_label": RESULT_LABELS.get(check["result"], check["result"]),
-            "message": rules.check_message(check),
-        }
-        for check in claim.checks
-    ]
 
 
 def timeline(claim: Claim, events: list[AuditEvent]) -> list[dict[str, Any]]:
@@ -79,18 +63,6 @@ def timeline(claim: Claim, events: list[AuditEvent]) -> list[dict[str, Any]]:
         state = ClaimState(event.to_state).label if event.to_state in ClaimState.values else ""
         steps.append({"at": event.created_at, "label": label, "state": state, "to_state": event.to_state})
     return steps
-
-
-@dataclass
-class ClaimView:
-    claim: Claim
-    checks: list[dict[str, Any]]
-    steps: list[dict[str, Any]]
-    review_reasons: list[str]
-
-    @property
-    def failed(self) -> list[dict[str, Any]]:
-        return [check for check in self.checks if check["result"] == rules.FAILED]
 
 
 @dataclass
@@ -298,31 +270,3 @@ def claim_panel(request: HttpRequest, number: str, line_id: int) -> HttpResponse
     """The panel alone, polled by htmx while the claim is being decided and paid."""
     order, line = _buyer_line(request, number, line_id)
     return _panel_response(request, order, line)
-
-
-@seller_required
-@require_GET
-def seller_claims(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "")
-    if state not in ClaimState.values:
-        state = ""
-    page = Paginator(seller_claims_page(request.seller, state=state or None), 20).get_page(
-        request.GET.get("page")
-    )
-    rows = [
-        ClaimView(
-            claim=claim,
-            checks=decision(claim),
-            steps=[],
-            review_reasons=[str(rules.REVIEW_MESSAGES.get(r, r)) for r in claim.review_reasons],
-        )
-        for claim in page.object_list
-    ]
-    tabs = [{"value": "", "label": _("全部"), "active": not state}] + [
-        {"value": value, "label": label, "active": value == state} for value, label in ClaimState.choices
-    ]
-    return render(
-        request,
-        "claims/seller_claims.html",
-        {"page": page, "rows": rows, "tabs": tabs, "state": state, "section": "seller_claims"},
-    )

@@ -24,7 +24,6 @@ from claims.selectors import (
 from core.errors import ServiceError
 from core.money import format_fen
 from insurance import services
-from insurance.forms import DepositForm, ExposureForm
 from insurance.models import Coverage, PolicyState
 from insurance.selectors import (
     campaign_items_for_seller,
@@ -38,7 +37,8 @@ from insurance.selectors import (
 from orders.models import Campaign, CampaignItem, CampaignState
 from orders.selectors import campaign_item_sales
 from shops.selectors import shops_for_seller
-from shops.views import seller_required
+from web.access import seller_required
+from web.seller.forms import DepositForm, ExposureForm
 
 DEFAULT_RATE_BP = Coverage._meta.get_field("premium_rate_bp").default
 CHART_DAYS = 30

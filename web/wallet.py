@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from alipay.forms import TopUpForm
 from alipay.models import AccountKind, Entry
 from alipay.selectors import account_balance_fen, entries_for_user
 from alipay.services import balance_top_up
@@ -25,6 +24,7 @@ from core.money import format_fen
 from insurance.models import Policy
 from orders.models import Order
 from shops.selectors import seller_of
+from web.forms import TopUpForm
 
 PAGE_SIZE = 30
 

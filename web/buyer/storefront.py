@@ -1,16 +1,13 @@
-"""The storefront (listings, Juhuasuan campaigns, checkout) and the buyer's orders.
-
-Pages compose reads from the apps they show (the 价保 badge comes from insurance, the 保险服务
-panel from claims); every write is one call to a service.
+"""The storefront: Juhuasuan campaigns and listings with their 赠保价险 badge, checkout with its
+quote, and the buyer's new address. Every write is one call to a service.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,23 +16,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from claims.views import render_order_page
 from core.errors import ServiceError
-from insurance.selectors import policies_for_lines, storefront_campaign_items
+from insurance.selectors import storefront_campaign_items
 from orders import services
-from orders.forms import AddressForm, CheckoutForm
-from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderState
+from orders.models import Campaign, CampaignItem, CampaignState
 from orders.selectors import (
     campaigns_on_show,
-    order_lines_with_product,
-    orders_for_buyer,
-    orders_for_seller,
 )
 from shops.models import Listing, Platform, Sku
 from shops.selectors import storefront_listings
-from shops.views import seller_required
-
-PAGE_SIZE = 20
+from web.buyer.forms import AddressForm, CheckoutForm
 
 
 def coverage_of(item: CampaignItem | None) -> Any:
@@ -276,139 +266,3 @@ def address_new(request: HttpRequest) -> HttpResponse:
     return render(
         request, "orders/address_form.html", {"form": form, "next": next_url, "section": "orders"}, status=400
     )
-
-
-def _state_tabs(current: str, *, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    tabs = []
-    for value in ["", *OrderState.values]:
-        query = {**(extra or {}), **({"state": value} if value else {})}
-        tabs.append(
-            {
-                "value": value,
-                "label": OrderState(value).label if value else _("全部"),
-                "query": urlencode(query),
-                "active": value == current,
-            }
-        )
-    return tabs
-
-
-def _attach_lines(orders: list[Order]) -> None:
-    """Each order's lines with their policies: two queries whatever the page holds."""
-    lines = list(order_lines_with_product(order.pk for order in orders))
-    policies = policies_for_lines(line.pk for line in lines)
-    by_order: dict[int, list] = {}
-    for line in lines:
-        line.insurance = policies.get(line.pk)
-        by_order.setdefault(line.order_id, []).append(line)
-    for order in orders:
-        order.line_list = by_order.get(order.pk, [])
-
-
-@login_required
-@require_GET
-def my_orders(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "")
-    orders = orders_for_buyer(request.user).order_by("-created_at", "-pk")
-    if state in OrderState.values:
-        orders = orders.filter(state=state)
-    else:
-        state = ""
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    _attach_lines(page.object_list)
-    return render(
-        request,
-        "orders/mine.html",
-        {
-            "page": page,
-            "tabs": _state_tabs(state),
-            "state": state,
-            "now": timezone.now(),
-            "section": "orders",
-        },
-    )
-
-
-@login_required
-@require_GET
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_object_or_404(orders_for_buyer(request.user), number=number)
-    return render_order_page(request, order)
-
-
-def _order_action(request: HttpRequest, number: str, act, done: str) -> HttpResponse:
-    order = get_object_or_404(orders_for_buyer(request.user), number=number)
-    try:
-        act(order=order, buyer=request.user)
-    except ServiceError as error:
-        return render_order_page(request, order, action_error=error.message, status=400)
-    messages.success(request, done)
-    return redirect("orders:detail", number=order.number)
-
-
-@login_required
-@require_POST
-def order_pay(request: HttpRequest, number: str) -> HttpResponse:
-    return _order_action(request, number, services.order_pay, _("付款成功,钱款由支付宝担保交易保管。"))
-
-
-@login_required
-@require_POST
-def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    return _order_action(request, number, services.order_cancel, _("订单已取消。"))
-
-
-@login_required
-@require_POST
-def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
-    return _order_action(request, number, services.order_confirm_receipt, _("已确认收货,交易成功。"))
-
-
-# --- seller: orders and their policies -------------------------------------------------------
-
-
-@seller_required
-@require_GET
-def seller_orders(request: HttpRequest) -> HttpResponse:
-    state = request.GET.get("state", "")
-    insured = request.GET.get("insured") == "1"
-    query = request.GET.get("q", "").strip()
-    orders = orders_for_seller(request.seller).order_by("-created_at", "-pk")
-    if query:
-        orders = orders.filter(number=query)
-    if state in OrderState.values:
-        orders = orders.filter(state=state)
-    else:
-        state = ""
-    if insured:
-        orders = orders.filter(lines__policy__isnull=False).distinct()
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
-    _attach_lines(page.object_list)
-    return render(
-        request,
-        "orders/seller_orders.html",
-        {
-            "page": page,
-            "tabs": _state_tabs(state, extra={"insured": "1"} if insured else None),
-            "state": state,
-            "insured": insured,
-            "query": query,
-            "section": "seller_orders",
-        },
-    )
-
-
-@seller_required
-@require_POST
-def seller_ship(request: HttpRequest, number: str) -> HttpResponse:
-    order = get_object_or_404(orders_for_seller(request.seller), number=number)
-    try:
-        services.order_ship(order=order, actor=request.user)
-    except ServiceError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("订单 %(number)s 已发货。") % {"number": order.number})
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("orders:seller_orders")
-    return redirect(next_url)
