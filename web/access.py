@@ -1,5 +1,4 @@
-"""Who lands where after login, and the seller gate.
-"""
+"""Who lands where after login, and the seller gate."""
 
 from collections.abc import Callable
 from functools import wraps

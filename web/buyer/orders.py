@@ -1,5 +1,4 @@
-"""My orders (我的订单), an order's details page, and the buyer's actions on an order.
-"""
+"""My orders (我的订单), an order's details page, and the buyer's actions on an order."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required

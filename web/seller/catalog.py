@@ -1,5 +1,4 @@
-"""The seller's catalog: prices and coupons, with the open policies each SKU carries.
-"""
+"""The seller's catalog: prices and coupons, with the open policies each SKU carries."""
 
 from datetime import timedelta
 

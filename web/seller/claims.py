@@ -1,5 +1,4 @@
-"""The seller's claims (理赔), with each decision check by check.
-"""
+"""The seller's claims (理赔), with each decision check by check."""
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse

@@ -1,5 +1,4 @@
-"""The seller's orders, with their policies, and shipping.
-"""
+"""The seller's orders, with their policies, and shipping."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
