@@ -100,7 +100,7 @@ def _balance_page(request: HttpRequest, *, form: TopUpForm | None = None, status
     reference_links(request.user, entries)
     return render(
         request,
-        "alipay/balance.html",
+        "buyer/balance.html",
         {
             "accounts": accounts,
             "kind": kind,

@@ -208,7 +208,7 @@ def render_order_page(
         line.panel = insured.get(line.pk)
     return render(
         request,
-        "orders/detail.html",
+        "buyer/detail.html",
         {
             "order": order,
             "lines": lines,
@@ -237,7 +237,7 @@ def _panel_response(
     panels = insurance_panels(request, order, [line], forms={line.pk: form} if form else None)
     if not panels:
         return HttpResponse(status=204)
-    return render(request, "claims/_panel.html", {"panel": panels[0]})
+    return render(request, "buyer/_panel.html", {"panel": panels[0]})
 
 
 @login_required

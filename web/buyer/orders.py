@@ -32,7 +32,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     attach_lines(page.object_list)
     return render(
         request,
-        "orders/mine.html",
+        "buyer/mine.html",
         {
             "page": page,
             "tabs": state_tabs(state),

@@ -102,7 +102,7 @@ def storefront(request: HttpRequest) -> HttpResponse:
     listings = list(storefront_listings(platform=platform or None))
     return render(
         request,
-        "orders/storefront.html",
+        "buyer/storefront.html",
         {
             "cards": _cards(listings, now),
             "campaigns": list(campaigns_on_show()[:12]),
@@ -126,7 +126,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         item.offer = coverage_of(item)
     return render(
         request,
-        "orders/campaign.html",
+        "buyer/campaign.html",
         {"campaign": campaign, "items": items, "now": timezone.now(), "section": "storefront"},
     )
 
@@ -154,7 +154,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         chosen = options[0]["sku"].pk
     return render(
         request,
-        "orders/listing.html",
+        "buyer/listing.html",
         {
             "listing": listing,
             "card": card,
@@ -232,7 +232,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     context.update(
         {"address_form": AddressForm(), "section": "storefront", "checkout_query": request.GET.urlencode()}
     )
-    return render(request, "orders/checkout.html", context, status=status)
+    return render(request, "buyer/checkout.html", context, status=status)
 
 
 @login_required
@@ -240,7 +240,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
 def quote(request: HttpRequest) -> HttpResponse:
     """The price breakdown as the checkout form stands (htmx swaps it in as the buyer changes it)."""
     form, sku = _checkout_form(request, request.GET)
-    return render(request, "orders/_checkout_form.html", _quote_context(form, sku))
+    return render(request, "buyer/_checkout_form.html", _quote_context(form, sku))
 
 
 @login_required
@@ -264,5 +264,5 @@ def address_new(request: HttpRequest) -> HttpResponse:
                 next_url = f"{reverse('orders:checkout')}?{query.urlencode()}"
             return redirect(next_url)
     return render(
-        request, "orders/address_form.html", {"form": form, "next": next_url, "section": "orders"}, status=400
+        request, "buyer/address_form.html", {"form": form, "next": next_url, "section": "orders"}, status=400
     )

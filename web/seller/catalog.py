@@ -66,7 +66,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     errored_sku = price_form.data.get("sku") if price_form.is_bound else None
     return render(
         request,
-        "shops/catalog.html",
+        "seller/catalog.html",
         {
             "skus": skus,
             "price_form": price_form,

@@ -36,6 +36,6 @@ def seller_claims(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "claims/seller_claims.html",
+        "seller/claims.html",
         {"page": page, "rows": rows, "tabs": tabs, "state": state, "section": "seller_claims"},
     )

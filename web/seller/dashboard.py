@@ -180,7 +180,7 @@ def _dashboard(
         "now": timezone.now(),
         **_exposure_context(seller, ExposureForm.base_fields["drop"].initial),
     }
-    return render(request, "insurance/dashboard.html", context, status=status)
+    return render(request, "seller/dashboard.html", context, status=status)
 
 
 @seller_required
@@ -197,7 +197,7 @@ def exposure(request: HttpRequest) -> HttpResponse:
     drop = form.cleaned_data["drop"] if form.is_valid() else ExposureForm.base_fields["drop"].initial
     return render(
         request,
-        "insurance/_exposure.html",
+        "seller/_exposure.html",
         {"exposure_form": form, **_exposure_context(request.seller, drop)},
     )
 
@@ -280,7 +280,7 @@ def campaigns(request: HttpRequest) -> HttpResponse:
         )
     return render(
         request,
-        "insurance/campaigns.html",
+        "seller/campaigns.html",
         {
             "groups": groups,
             "deposit_fen": account_balance_fen(request.seller.user, AccountKind.DEPOSIT),
@@ -328,4 +328,4 @@ def coverage_toggle(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("insurance:campaigns")
     item = campaign_items_for_seller(request.seller).select_related("sku__listing__product").get(pk=pk)
     (row,) = _rows([item], errors={item.pk: error} if error else None)
-    return render(request, "insurance/_item_row.html", {"row": row})
+    return render(request, "seller/_item_row.html", {"row": row})

@@ -38,7 +38,7 @@ def seller_orders(request: HttpRequest) -> HttpResponse:
     attach_lines(page.object_list)
     return render(
         request,
-        "orders/seller_orders.html",
+        "seller/orders.html",
         {
             "page": page,
             "tabs": state_tabs(state, extra={"insured": "1"} if insured else None),
