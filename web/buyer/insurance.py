@@ -80,9 +80,7 @@ class Panel:
 
     @property
     def window(self) -> str:
-        if self.now < self.policy.window_starts_at:
-            return "before"
-        return "open" if self.now < self.policy.window_ends_at else "closed"
+        return self.policy.window_phase(self.now)
 
     @property
     def active(self) -> Claim | None:
@@ -142,7 +140,7 @@ def _candidate_notes(candidate: OrderLine, line: OrderLine, policy: Policy) -> l
         notes.append(str(_("数量不同")))
     if candidate.order.shipping_key != line.order.shipping_key:
         notes.append(str(_("收货信息不同")))
-    if not policy.window_starts_at <= candidate.order.created_at < policy.window_ends_at:
+    if not policy.window_contains(candidate.order.created_at):
         notes.append(str(_("不在保价期内下单")))
     if candidate.paid_fen >= line.paid_fen:
         notes.append(str(_("价格未降低")))
