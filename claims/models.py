@@ -118,3 +118,16 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'DISCREPANCIES'}"
+
+
+# The pre-aggregated figures live in their own module; importing them here registers them.
+from claims.summaries.models import (  # noqa: E402, F401
+    BuyerBlockTally,
+    BuyerTally,
+    CoverageDayTally,
+    CoverageTally,
+    EffectTally,
+    ItemSalesTally,
+    OpenPolicyTally,
+    SummaryState,
+)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from alipay.models import Transfer, TransferKind
 from alipay.selectors import Discrepancy, ledger_discrepancies
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
+from claims.summaries.check import summary_discrepancies
 
 LIMIT = 100  # discrepancies listed per kind; the count says how many more
 
@@ -79,7 +80,7 @@ def payout_discrepancies() -> list[Discrepancy]:
 
 
 def discrepancies() -> list[Discrepancy]:
-    return ledger_discrepancies() + payout_discrepancies()
+    return ledger_discrepancies() + payout_discrepancies() + summary_discrepancies()
 
 
 def reconciliation_run(*, trigger: str) -> ReconciliationRun:

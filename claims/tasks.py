@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from claims import services
 from claims.models import Claim
+from claims.summaries import refresh
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +45,8 @@ def reconcile() -> bool:
     if not run.ok:
         logger.error("reconciliation found %d discrepancies (run %s)", len(run.discrepancies), run.pk)
     return run.ok
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=1, retry_jitter=True, max_retries=3)
+def summaries_refresh() -> dict:
+    return refresh.summaries_refresh()

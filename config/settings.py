@@ -271,6 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "claims-sweep": {"task": "claims.tasks.claims_sweep", "schedule": timedelta(seconds=30)},
     "claims-settle": {"task": "claims.tasks.claims_settle", "schedule": timedelta(seconds=15)},
+    "summaries-refresh": {"task": "claims.tasks.summaries_refresh", "schedule": timedelta(seconds=30)},
     "reconcile-daily": {"task": "claims.tasks.reconcile", "schedule": crontab(hour=3, minute=0)},
     "idempotency-keys-purge": {
         "task": "core.tasks.idempotency_keys_purge",
@@ -288,6 +289,8 @@ BAOJIA = {
     "BATCH_SIZE": env.int("BAOJIA_BATCH_SIZE", default=5_000),
     # A claim still 'submitted' after this many seconds is queued again by the sweep.
     "STUCK_CLAIM_SECONDS": env.int("BAOJIA_STUCK_CLAIM_SECONDS", default=60),
+    # The summary rollup re-reads changes this recent (clock skew between app and database).
+    "SUMMARY_SAFETY_SECONDS": env.int("BAOJIA_SUMMARY_SAFETY_SECONDS", default=60),
 }
 
 LOGGING = {

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent
 from core.money import format_fen
+from core.pagination import CappedCountPaginator
 from core.selectors import audit_history
 
 
@@ -106,6 +107,7 @@ class DomainAdmin(admin.ModelAdmin):
     # Form labels for relations whose model field has no verbose name.
     field_labels: dict[str, Any] = {}
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:

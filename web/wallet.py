@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,7 @@ from insurance.models import Policy
 from orders.models import Order
 from shops.selectors import seller_of
 from web.forms import TopUpForm
+from web.keyset import keyset_page
 
 PAGE_SIZE = 30
 
@@ -95,7 +95,7 @@ def _balance_page(request: HttpRequest, *, form: TopUpForm | None = None, status
     kind = request.GET.get("account", AccountKind.BUYER)
     if kind not in dict(accounts):
         kind = AccountKind.BUYER
-    page = Paginator(entries_for_user(request.user, kind), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(entries_for_user(request.user, kind), request.GET, keys=("pk",), size=PAGE_SIZE)
     entries = list(page.object_list)
     reference_links(request.user, entries)
     return render(

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from orders.selectors import (
     orders_for_buyer,
 )
 from web.buyer.insurance import render_order_page
+from web.keyset import keyset_page
 from web.order_lists import PAGE_SIZE, attach_lines, state_tabs
 
 
@@ -28,7 +28,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         orders = orders.filter(state=state)
     else:
         state = ""
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(orders, request.GET, size=PAGE_SIZE)
     attach_lines(page.object_list)
     return render(
         request,

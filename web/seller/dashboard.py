@@ -1,7 +1,7 @@
 """The seller dashboard: what price protection costs, what it pays, what it earns, and the
 switch that turns it on per campaign item."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,27 +15,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
 from claims.models import ClaimState
-from claims.selectors import (
-    seller_claim_counts,
+from claims.summaries.read import (
+    SellerFigures,
+    campaign_item_sales,
+    coverage_effect,
+    premiums_by_item,
     seller_claim_rates,
     seller_claims_per_day,
-    seller_payout_totals,
+    seller_exposure,
 )
+from claims.summaries.refresh import last_refreshed
 from core.errors import ServiceError
 from core.money import format_fen
 from insurance import services
 from insurance.models import Coverage, PolicyState
-from insurance.selectors import (
-    campaign_items_for_seller,
-    coverage_effect,
-    default_insurer,
-    premiums_by_item,
-    seller_exposure,
-    seller_policy_counts,
-    seller_premium_totals,
-)
+from insurance.selectors import campaign_items_for_seller, default_insurer
 from orders.models import Campaign, CampaignItem, CampaignState
-from orders.selectors import campaign_item_sales
 from shops.selectors import shops_for_seller
 from web.access import seller_required
 from web.seller.forms import DepositForm, ExposureForm
@@ -62,8 +57,7 @@ def _charts(seller) -> dict[str, Any]:
     show exact fen."""
     today = timezone.localdate()
     start = today - timedelta(days=CHART_DAYS - 1)
-    since = timezone.make_aware(datetime.combine(start, time.min))
-    per_day = seller_claims_per_day(seller=seller, since=since)
+    per_day = seller_claims_per_day(seller=seller, since=start)
     days = [start + timedelta(days=n) for n in range(CHART_DAYS)]
     rates = list(seller_claim_rates(seller))
     effect = coverage_effect(seller)
@@ -155,8 +149,9 @@ def _dashboard(
     request: HttpRequest, *, deposit_form: DepositForm | None = None, status: int = 200
 ) -> HttpResponse:
     seller = request.seller
-    claims = seller_claim_counts(seller)
-    policies = seller_policy_counts(seller)
+    figures = SellerFigures(seller)
+    claims = figures.claim_counts()
+    policies = figures.policy_counts()
     campaigns = sorted(
         Campaign.objects.filter(seller=seller).exclude(state=CampaignState.SETTLED),
         key=lambda c: (CAMPAIGN_ORDER[c.state], c.ends_at),
@@ -166,8 +161,9 @@ def _dashboard(
         "campaigns": campaigns[:6],
         "deposit_fen": account_balance_fen(seller.user, AccountKind.DEPOSIT),
         "deposit_form": deposit_form or DepositForm(),
-        "premiums": seller_premium_totals(seller),
-        "payouts": seller_payout_totals(seller),
+        "premiums": figures.premium_totals(),
+        "payouts": figures.payout_totals(),
+        "figures_as_of": last_refreshed(),
         "open_policies": policies.get(PolicyState.PENDING, 0) + policies.get(PolicyState.CLAIMABLE, 0),
         "all_policies": sum(policies.values()),
         "claims_total": sum(claims.values()),

@@ -1,7 +1,7 @@
 """The seller's orders, with their policies, and shipping."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,12 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ServiceError
+from insurance.models import Policy
 from orders import services
 from orders.models import OrderState
 from orders.selectors import (
     orders_for_seller,
 )
 from web.access import seller_required
+from web.keyset import keyset_page
 from web.order_lists import PAGE_SIZE, attach_lines, state_tabs
 
 
@@ -33,8 +35,8 @@ def seller_orders(request: HttpRequest) -> HttpResponse:
     else:
         state = ""
     if insured:
-        orders = orders.filter(lines__policy__isnull=False).distinct()
-    page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+        orders = orders.filter(Exists(Policy.objects.filter(order_line__order=OuterRef("pk"))))
+    page = keyset_page(orders, request.GET, size=PAGE_SIZE)
     attach_lines(page.object_list)
     return render(
         request,
