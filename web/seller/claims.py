@@ -12,6 +12,8 @@ from web.access import seller_required
 from web.claim_display import ClaimView, decision
 from web.keyset import keyset_page
 
+PAGE_SIZE = 20
+
 
 @seller_required
 @require_GET
@@ -20,7 +22,10 @@ def seller_claims(request: HttpRequest) -> HttpResponse:
     if state not in ClaimState.values:
         state = ""
     page = keyset_page(
-        seller_claims_page(request.seller, state=state or None), request.GET, keys=("filed_at", "pk")
+        seller_claims_page(request.seller, state=state or None),
+        request.GET,
+        keys=("filed_at", "pk"),
+        size=PAGE_SIZE,
     )
     rows = [
         ClaimView(
