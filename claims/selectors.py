@@ -52,6 +52,11 @@ def claims_for_policies(policy_ids: Iterable[int]) -> dict[int, list[Claim]]:
     return found
 
 
+# The newest candidates offered per insured line: the page costs the same however many unpaid
+# orders the buyer keeps (any other evidence order number can still be typed in).
+EVIDENCE_CANDIDATES_SHOWN = 10
+
+
 def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) -> dict[int, list[OrderLine]]:
     """For each insured line, the buyer's own unpaid or closed order lines of the same product
     (any shop, any platform) that could back a claim, newest first.
@@ -76,7 +81,7 @@ def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) 
         .exclude(order_id__in=used)
         .select_related("order__shop", "sku__listing")
         .order_by("-order__created_at", "-pk")
-    )
+    )[: EVIDENCE_CANDIDATES_SHOWN * len(lines)]
     found: dict[int, list[OrderLine]] = defaultdict(list)
     for row in rows:
         for line in by_product[row.sku.listing.product_id]:

@@ -114,6 +114,8 @@ class Policy(models.Model):
             ),
         ]
         indexes = [
+            # The staff list of policies, newest first.
+            models.Index(fields=["-issued_at", "-id"], name="policy_newest"),
             models.Index(fields=["state", "window_starts_at"]),
             models.Index(fields=["state", "window_ends_at"]),
         ]
