@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
 from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, Payout
@@ -55,6 +55,9 @@ def claims_for_policies(policy_ids: Iterable[int]) -> dict[int, list[Claim]]:
 # The newest candidates offered per insured line: the page costs the same however many unpaid
 # orders the buyer keeps (any other evidence order number can still be typed in).
 EVIDENCE_CANDIDATES_SHOWN = 10
+# Evidence orders are placed inside a 15-day window: the buyer's newest unpaid or closed orders
+# hold them.
+EVIDENCE_ORDERS_SCANNED = 200
 
 
 def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) -> dict[int, list[OrderLine]]:
@@ -70,17 +73,17 @@ def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) 
         by_product[line.sku.listing.product_id].append(line)
     if not by_product:
         return {}
-    # Start from the buyer's own orders (indexed by buyer), not from every sale of the product:
-    # the page must cost the same however well the product sells.
-    own_orders = Order.objects.filter(buyer=buyer, state__in=[OrderState.CREATED, OrderState.CLOSED]).values(
-        "pk"
-    )
-    used = Claim.objects.filter(state__in=ACTIVE_STATES, evidence_order__buyer=buyer).values("evidence_order")
+    # Start from the buyer's newest unpaid or closed orders (index order_buyer_newest), not from
+    # every sale of the product: the page costs the same however well the product sells and
+    # however many orders the buyer has.
+    own_orders = Order.objects.filter(buyer=buyer, state__in=[OrderState.CREATED, OrderState.CLOSED])
+    recent = own_orders.order_by("-created_at", "-id").values("pk")[:EVIDENCE_ORDERS_SCANNED]
+    used = Claim.objects.filter(state__in=ACTIVE_STATES, evidence_order_id=OuterRef("order_id"))
     rows = (
-        OrderLine.objects.filter(order_id__in=own_orders, sku__listing__product_id__in=list(by_product))
-        .exclude(order_id__in=used)
+        OrderLine.objects.filter(order_id__in=recent, sku__listing__product_id__in=list(by_product))
+        .exclude(Exists(used))
         .select_related("order__shop", "sku__listing")
-        .order_by("-order__created_at", "-pk")
+        .order_by("-order__created_at", "-order_id", "-pk")
     )[: EVIDENCE_CANDIDATES_SHOWN * len(lines)]
     found: dict[int, list[OrderLine]] = defaultdict(list)
     for row in rows:

@@ -6,7 +6,7 @@ between two requests neither repeats nor hides a row on the next page. The key e
 primary key, so it is unique and the order stable.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,13 +32,19 @@ def _decode(text: str, *, is_time: bool) -> Any:
 
 @dataclass
 class KeysetPage:
-    object_list: list[Model]
+    object_list: list[Any]
     has_newer: bool
     has_older: bool
     keys: tuple[str, ...]
     params: dict[str, str] = field(default_factory=dict)
+    # The rows the keys were read from, when the page shows something derived from them.
+    keyed: list[Model] | None = None
 
-    def __iter__(self) -> Iterator[Model]:
+    def __post_init__(self) -> None:
+        if self.keyed is None:
+            self.keyed = self.object_list
+
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.object_list)
 
     def __len__(self) -> int:
@@ -56,11 +62,11 @@ class KeysetPage:
 
     @property
     def newer_query(self) -> str:
-        return self._query(NEWER, self.object_list[0]) if self.object_list else urlencode(self.params)
+        return self._query(NEWER, self.keyed[0]) if self.keyed else urlencode(self.params)
 
     @property
     def older_query(self) -> str:
-        return self._query(OLDER, self.object_list[-1]) if self.object_list else urlencode(self.params)
+        return self._query(OLDER, self.keyed[-1]) if self.keyed else urlencode(self.params)
 
 
 def _parse(queryset: QuerySet, keys: tuple[str, ...], text: str | None) -> tuple | None:
@@ -94,22 +100,29 @@ def keyset_page(
     *,
     keys: tuple[str, ...] = ("created_at", "pk"),
     size: int = 20,
+    show: Callable[[list[Model]], list[Any]] | None = None,
 ) -> KeysetPage:
     """The page of ``queryset`` (newest first by ``keys``) that ``params`` asks for; ``params``
-    are the request's GET parameters, kept (but the cursor) in the page's links."""
+    are the request's GET parameters, kept (but the cursor) in the page's links. ``show`` turns
+    the page's rows into what it lists (e.g. policies into their orders)."""
+
+    def page(rows: list[Model], *, newer: bool, older: bool) -> KeysetPage:
+        shown = show(rows) if show else rows
+        return KeysetPage(shown, has_newer=newer, has_older=older, keys=keys, params=kept, keyed=rows)
+
     kept = {k: v for k, v in params.items() if k not in (OLDER, NEWER, "page")}
     descending = [f"-{key}" for key in keys]
     older = _parse(queryset, keys, params.get(OLDER))
     newer = None if older else _parse(queryset, keys, params.get(NEWER))
     if older is not None:
         rows = list(queryset.filter(_beyond(keys, older, "lt")).order_by(*descending)[: size + 1])
-        return KeysetPage(rows[:size], has_newer=True, has_older=len(rows) > size, keys=keys, params=kept)
+        return page(rows[:size], newer=True, older=len(rows) > size)
     if newer is not None:
         rows = list(queryset.filter(_beyond(keys, newer, "gt")).order_by(*keys)[: size + 1])
         if len(rows) > size:
-            return KeysetPage(rows[:size][::-1], has_newer=True, has_older=True, keys=keys, params=kept)
+            return page(rows[:size][::-1], newer=True, older=True)
         if len(rows) == size:
-            return KeysetPage(rows[::-1], has_newer=False, has_older=True, keys=keys, params=kept)
+            return page(rows[::-1], newer=False, older=True)
         # Fewer than a page is newer than the cursor: that is the first page, filled up.
     rows = list(queryset.order_by(*descending)[: size + 1])
-    return KeysetPage(rows[:size], has_newer=False, has_older=len(rows) > size, keys=keys, params=kept)
+    return page(rows[:size], newer=False, older=len(rows) > size)
