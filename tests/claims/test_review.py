@@ -3,9 +3,9 @@
 import pytest
 
 from alipay.selectors import buyer_balance_fen
+from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState, Payout
 from claims.services import (
-    ClaimRefused,
     claim_adjudicate,
     claim_file,
     claim_review_approve,
@@ -242,7 +242,7 @@ def test_only_insurer_staff_may_review(
     world, insured_line, place_evidence, django_capture_on_commit_callbacks
 ):
     """A buyer (or a staff user without the review permission) is refused and nothing changes."""
-    from claims.services import ClaimRefused, claim_file, claim_review_approve
+    from claims.services import claim_file, claim_review_approve
     from shops.services import sku_price_change
     from tests.factories import UserFactory
 
