@@ -1,7 +1,7 @@
 # Build, run and check the project.  Everything runs from the virtualenv in .venv.
 #
 #   make venv    create .venv and install requirements-dev.txt (again only when a requirements file changes)
-#   make test    Django checks, migrations check, ruff, then pytest (PYTEST_ARGS="-k foo" to narrow)
+#   make test    Django checks, migrations check, ruff, import-linter (the layers), then pytest (PYTEST_ARGS="-k foo" to narrow)
 #   make run     migrate, seed demo data, run the Celery worker and gunicorn (scripts/run.sh)
 #   make lint    ruff check + ruff format --check
 #   make bench   scripts/bench.sh, once it exists
@@ -43,6 +43,7 @@ test: venv
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	@echo "$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)"
 	@rc=0; $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing" >&2; fi; \

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "orders",
     "insurance",
     "claims",
+    "web",
 ]
 
 MIDDLEWARE = [
