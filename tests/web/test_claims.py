@@ -107,6 +107,27 @@ def test_a_malformed_number_is_refused_next_to_the_field(world, claimable, alice
     assert not Claim.objects.exists()
 
 
+def test_a_number_no_order_has_is_refused_next_to_the_field(world, claimable, alice_client, htmx):
+    """Issue 10.10: a typo is refused at once beside the field; no rejected claim is left behind."""
+    response = alice_client.post(file_url(claimable), {"evidence_order_number": "JHS123456789"}, **htmx)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-error-for="evidence_order_number">找不到订单号为 JHS123456789 的订单。' in page
+    assert not Claim.objects.exists()
+    assert "data-claim-state" not in page
+
+
+def test_a_candidates_hints_come_from_the_checks(world, claimable, alice_client):
+    """The hints run the adjudication's evidence checks: two units are not priced against one
+    (issue 10.11), so the only hint is the quantity."""
+    proof = evidence(world, quantity=2)
+    page = alice_client.get(reverse("orders:detail", args=[claimable.number])).content.decode()
+    start = page.index(f'data-candidate="{proof.number}"')
+    candidate = page[start : page.index("使用此订单", start)]
+    assert "数量不同" in candidate
+    assert "价格未降低" not in candidate
+
+
 def test_without_htmx_a_refusal_renders_the_whole_page(world, claimable, alice_client):
     response = alice_client.post(file_url(claimable), {"evidence_order_number": ""})
     assert response.status_code == 400
