@@ -52,10 +52,12 @@ class Check:
 
 def _trade_succeeded(f: Facts) -> Outcome:
     i = f.insured
-    succeeded_in_time = i.succeeded_at is not None and (f.filed_at is None or i.succeeded_at <= f.filed_at)
+    # The trade must have succeeded when the claim was filed: receipt confirmed before the worker
+    # adjudicates does not make an early claim good.
     ok = (
         i.order_state == OrderState.SUCCEEDED
-        and succeeded_in_time
+        and i.succeeded_at is not None
+        and i.succeeded_at <= f.filed_at
         and i.refunded_fen < i.paid_fen
         and not i.policy_voided
     )

@@ -305,7 +305,8 @@ def _lock(policies: QuerySet[Policy]) -> None:
     whose writers take turns anyway)."""
     if not connection.features.has_select_for_update:
         return
-    sql, params = policies.select_for_update(of=("self",)).values("pk").query.sql_with_params()
+    locking = policies.order_by("pk").select_for_update(of=("self",))  # one lock order for every sweep
+    sql, params = locking.values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) locked", params)
 

@@ -76,6 +76,10 @@ def test_it_sends_a_steep_drop_to_staff(world, insured_line, place_evidence):
     assert claim.state == ClaimState.IN_REVIEW
     assert claim.review_reasons == ["steep_drop"]
     assert claim.compensation_fen == 8_000
+    # The values the rule compared are kept with the decision, for staff.
+    decided = audit_history(claim).get(action="claim_adjudicate")
+    assert decided.reason == "steep_drop"
+    assert decided.data == {"review": {"steep_drop": {"evidence_fen": 7_900, "paid_fen": 15_900}}}
 
 
 def test_it_approves_a_drop_to_exactly_half(world, place_evidence):
