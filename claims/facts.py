@@ -38,6 +38,10 @@ class Insured:
     cap_fen: int | None
     review_threshold_fen: int | None
 
+    # The window rule has one home, the policy's; these facts carry the same two fields.
+    window_contains = Policy.window_contains
+    window_phase = Policy.window_phase
+
     @property
     def window_days(self) -> int:
         """The policy's own window: fixed at issue, whatever the coverage says today."""

@@ -98,7 +98,7 @@ def _same_quantity(f: Facts) -> Outcome:
 
 
 def _placed_in_window(f: Facts) -> Outcome:
-    return f.insured.window_starts_at <= f.evidence.created_at < f.insured.window_ends_at
+    return f.insured.window_contains(f.evidence.created_at)
 
 
 def _price_dropped(f: Facts) -> Outcome:
@@ -167,14 +167,14 @@ CHECKS: list[Check] = [
         _("活动尚未结束,保价期还没有开始。"),
         _("申请时活动已结束。"),
         _("保价期未开始"),
-        lambda f: f.filed_at >= f.insured.window_starts_at,
+        lambda f: f.insured.window_phase(f.filed_at) != "before",
     ),
     Check(
         "window_closed",
         _("申请时已超过保价期(活动结束后 %(days)s 天)。"),
         _("申请在保价期内。"),
         _("已过保价期"),
-        lambda f: (f.filed_at < f.insured.window_ends_at, {"days": f.insured.window_days}),
+        lambda f: (f.insured.window_phase(f.filed_at) != "closed", {"days": f.insured.window_days}),
     ),
     Check(
         "already_claimed",

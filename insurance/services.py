@@ -248,7 +248,7 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
     for line in lines:
         coverage = getattr(line.campaign_item, "coverage", None)
         campaign = line.campaign_item.campaign
-        if coverage is None or not coverage.enabled or not campaign.starts_at <= now < campaign.ends_at:
+        if Coverage.on_for(line.campaign_item) is None or not campaign.runs_at(now):
             continue
         policy = Policy.objects.create(
             number=new_number("BD"),

@@ -14,8 +14,8 @@ from core.numbers import new_number
 from core.services import audit_record
 from orders.models import (
     Address,
+    Campaign,
     CampaignItem,
-    CampaignState,
     Order,
     OrderLine,
 )
@@ -25,12 +25,7 @@ from shops.models import Coupon, Sku
 
 def _live_campaign_item(sku: Sku, now: datetime) -> CampaignItem | None:
     return (
-        CampaignItem.objects.filter(
-            sku=sku,
-            campaign__state=CampaignState.LIVE,
-            campaign__starts_at__lte=now,
-            campaign__ends_at__gt=now,
-        )
+        CampaignItem.objects.filter(Campaign.live_at_q(now, prefix="campaign__"), sku=sku)
         .select_related("campaign")
         .first()
     )

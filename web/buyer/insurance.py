@@ -80,9 +80,7 @@ class Panel:
 
     @property
     def window(self) -> str:
-        if self.now < self.policy.window_starts_at:
-            return "before"
-        return "open" if self.now < self.policy.window_ends_at else "closed"
+        return self.policy.window_phase(self.now)
 
     @property
     def active(self) -> Claim | None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
+from insurance.models import Coverage
 from insurance.selectors import storefront_campaign_items
 from orders import services
 from orders.models import Campaign, CampaignItem, CampaignState
@@ -26,17 +27,6 @@ from orders.selectors import (
 from shops.models import Listing, Platform, Sku
 from shops.selectors import storefront_listings
 from web.buyer.forms import AddressForm, CheckoutForm
-
-
-def coverage_of(item: CampaignItem | None) -> Any:
-    """The item's coverage when it is switched on (赠保价险), else None."""
-    coverage = getattr(item, "coverage", None) if item is not None else None
-    return coverage if coverage is not None and coverage.enabled else None
-
-
-def is_live(item: CampaignItem, now) -> bool:
-    campaign = item.campaign
-    return campaign.state == CampaignState.LIVE and campaign.starts_at <= now < campaign.ends_at
 
 
 @dataclass
@@ -58,7 +48,7 @@ class Card:
 
     @property
     def covered(self) -> CampaignItem | None:
-        return next((item for item in self.live if coverage_of(item)), None)
+        return next((item for item in self.live if Coverage.on_for(item)), None)
 
     @property
     def next_deal(self) -> CampaignItem | None:
@@ -84,7 +74,7 @@ def _cards(listings: list[Listing], now) -> list[Card]:
         card = Card(listing=listing, skus=skus)
         for sku in skus:
             for item in offers.get(sku.pk, []):
-                if is_live(item, now):
+                if item.campaign.is_live_at(now):
                     card.live.append(item)
                 elif item.campaign.state == CampaignState.SCHEDULED:
                     card.upcoming.append(item)
@@ -123,7 +113,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("campaign_price_fen", "pk")
     )
     for item in items:
-        item.offer = coverage_of(item)
+        item.offer = Coverage.on_for(item)
     return render(
         request,
         "buyer/campaign.html",
@@ -144,7 +134,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for sku in card.skus:
         item = live.get(sku.pk)
         options.append(
-            {"sku": sku, "item": item, "coverage": coverage_of(item), "upcoming": upcoming.get(sku.pk)}
+            {"sku": sku, "item": item, "coverage": Coverage.on_for(item), "upcoming": upcoming.get(sku.pk)}
         )
     try:
         chosen = int(request.GET.get("sku", ""))
@@ -179,7 +169,7 @@ def _quote_context(form: CheckoutForm, sku: Sku) -> dict[str, Any]:
     lines = form.quote() if form.is_valid() else None
     insured = []
     for line in lines or []:
-        coverage = coverage_of(line.campaign_item)
+        coverage = Coverage.on_for(line.campaign_item)
         if coverage is not None:
             insured.append({"line": line, "coverage": coverage, "campaign": line.campaign_item.campaign})
     totals = None
