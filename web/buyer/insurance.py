@@ -107,22 +107,6 @@ class Panel:
         return reverse("claims:file", args=[self.order.number, self.line.pk])
 
 
-def _candidate_notes(candidate: OrderLine, line: OrderLine, policy: Policy) -> list[str]:
-    """Why an evidence order would fail, said before the buyer files it."""
-    notes = []
-    if candidate.sku.specs_key != line.sku.specs_key:
-        notes.append(str(_("规格不同")))
-    if candidate.quantity != line.quantity:
-        notes.append(str(_("数量不同")))
-    if candidate.order.shipping_key != line.order.shipping_key:
-        notes.append(str(_("收货信息不同")))
-    if not policy.window_contains(candidate.order.created_at):
-        notes.append(str(_("不在保价期内下单")))
-    if candidate.paid_fen >= line.paid_fen:
-        notes.append(str(_("价格未降低")))
-    return notes
-
-
 def insurance_panels(
     request: HttpRequest, order: Order, lines: list[OrderLine], *, forms: dict[int, ClaimForm] | None = None
 ) -> list[Panel]:
@@ -145,13 +129,14 @@ def insurance_panels(
                 claim=claim,
                 checks=decision(claim),
                 steps=timeline(claim, histories.get(claim.pk, [])),
-                review_reasons=[str(rules.REVIEW_MESSAGES.get(r, r)) for r in claim.review_reasons],
+                review_reasons=[rules.review_message(r) for r in claim.review_reasons],
             )
             for claim in claims.get(policy.pk, [])
         ]
         options = candidates.get(line.pk, [])
         for candidate in options:
-            candidate.notes = _candidate_notes(candidate, line, policy)
+            # Why it would fail, said before filing: the same evidence checks that decide a claim.
+            candidate.notes = rules.hint_notes(rules.evidence_hints(line, candidate, policy))
         panels.append(
             Panel(
                 order=order,
