@@ -28,7 +28,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +41,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import InvalidInput, ServiceError
 from core.models import AuditEvent, IdempotencyKey
 from core.money import format_fen
+from core.parsers import DepthLimitedJSONParser
 
 # --- errors ---------------------------------------------------------------------------------
 
@@ -324,7 +325,7 @@ class AuthTokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AuthTokenThrottle]
-    parser_classes = [JSONParser, FormParser]  # `curl -d username=… -d password=…` works too
+    parser_classes = [DepthLimitedJSONParser, FormParser]  # `curl -d username=… -d password=…` works too
 
     @extend_schema(
         tags=["auth"],
