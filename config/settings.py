@@ -128,10 +128,20 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttles, idempotency) ----------------------------------------------------------
+# --- Cache (the API's throttles) ------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Degrades instead of failing: while Redis is down the throttles count in each process's
+            # memory and a warning is logged; filing and logging in go on (core/cache.py).
+            "BACKEND": "core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "REDIS_DOWN_RETRY_SECONDS": env.float("REDIS_DOWN_RETRY_SECONDS", default=5.0),
+            # A Redis that does not answer costs a request at most this long, not the OS's minutes.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {
