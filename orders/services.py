@@ -13,7 +13,7 @@ from alipay.models import AccountKind, Transfer, TransferKind
 from alipay.services import Leg, system_account, transfer_post, user_account
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
-from core.numbers import new_number
+from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_many, audit_record_query
 from orders.events import OrderEvent, announce
 from orders.models import (
@@ -68,12 +68,13 @@ def campaign_create(
 
 def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, actor=None) -> CampaignItem:
     """Put a SKU into a campaign at its campaign price. Adding it again keeps the first."""
-    if (
-        isinstance(campaign_price_fen, bool)
-        or not isinstance(campaign_price_fen, int)
-        or not 0 < campaign_price_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_price", _("活动价必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        campaign_price_fen,
+        min_value=1,
+        max_value=MAX_PRICE_FEN,
+        code="invalid_price",
+        message=_("活动价必须是大于零的整数(分),且不超过一亿元。"),
+    )
     if sku.listing.shop.seller_id != campaign.seller_id:
         raise InvalidInput("not_your_sku", _("只能把自己店铺的商品加入活动。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
@@ -193,8 +194,13 @@ def order_quote(
         raise InvalidInput("duplicate_sku", _("同一 SKU 请合并为一行并填写数量。"))
     lines = []
     for sku, quantity in items:
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidInput("invalid_quantity", _("数量必须是 1 到 999 之间的整数。"))
+        require_int(
+            quantity,
+            min_value=1,
+            max_value=MAX_QUANTITY,
+            code="invalid_quantity",
+            message=_("数量必须是 1 到 999 之间的整数。"),
+        )
         campaign_item = _live_campaign_item(sku, now)
         unit = campaign_item.campaign_price_fen if campaign_item else sku.price_fen
         lines.append(
@@ -415,8 +421,7 @@ def order_line_refund(
     *, line: OrderLine, amount_fen: int, request_id: str, actor=None, reason: str = ""
 ) -> OrderLine:
     """A partial refund of one line (售后). The same ``request_id`` twice refunds once."""
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidInput("invalid_amount", _("退款金额必须大于零。"))
+    require_int(amount_fen, min_value=1, code="invalid_amount", message=_("退款金额必须大于零。"))
     if not request_id or len(request_id) > 40:
         raise InvalidInput("invalid_request", _("请提供售后单号。"))
     with transaction.atomic():
