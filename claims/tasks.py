@@ -41,5 +41,7 @@ def reconcile() -> bool:
 
     run = reconciliation_run(trigger="beat")
     if not run.ok:
-        logger.error("reconciliation found %d discrepancies (run %s)", len(run.discrepancies), run.pk)
+        logger.error(
+            "reconciliation found %d discrepancies (run %s): %s", run.discrepancy_total, run.pk, run.summary()
+        )
     return run.ok
