@@ -247,7 +247,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a dead worker held comes back after this many seconds (the work itself does not
+    # wait for it: beat's sweep re-sends from the database). Longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < 1:
+        raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds")
 else:
     raise ImproperlyConfigured("CELERY_BROKER_URL must be filesystem:// or redis://")
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
