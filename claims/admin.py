@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -412,12 +412,16 @@ class ReconciliationRunAdmin(LedgerAdmin):
 
     @admin.display(description=_("差异数"))
     def discrepancy_count(self, obj: ReconciliationRun) -> int:
-        return len(obj.discrepancies)
+        return obj.discrepancy_total
 
     @admin.display(description=_("差异"))
     def discrepancy_list(self, obj: ReconciliationRun) -> str:
         if not obj.discrepancies:
             return "—"
-        return format_html_join(
-            mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
+        return format_html(
+            "{}<br>{}",
+            obj.summary(),
+            format_html_join(
+                mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
+            ),
         )

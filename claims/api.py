@@ -17,10 +17,12 @@ from core.api import (
     IDEMPOTENCY_PARAMETER,
     AuditEventSerializer,
     ClaimFilingThrottle,
+    StrictIntegerField,
     error_responses,
     fen_display,
     idempotent,
 )
+from core.numbers import id_or_none
 from core.selectors import audit_history
 from orders.models import OrderLine
 from orders.selectors import orders_for_buyer
@@ -99,7 +101,7 @@ class ClaimDetailSerializer(ClaimSerializer):
 
 class ClaimFileSerializer(serializers.Serializer):
     order = serializers.CharField(max_length=32, help_text="The insured order's number (or its id).")
-    line = serializers.IntegerField(min_value=1, help_text="The insured order line's id.")
+    line = StrictIntegerField(min_value=1, help_text="The insured order line's id.")
     evidence_order_number = serializers.CharField(
         max_length=64, trim_whitespace=False, help_text="The unpaid evidence order's number (举证订单号)."
     )
@@ -109,8 +111,9 @@ def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
     """The caller's order line; another buyer's order or line is 'not_found'."""
     orders = orders_for_buyer(buyer)
     order = orders.filter(number=order_ref).first()
-    if order is None and order_ref.isdigit() and int(order_ref) < 2**63:
-        order = orders.filter(pk=int(order_ref)).first()
+    pk = id_or_none(order_ref)
+    if order is None and pk is not None:
+        order = orders.filter(pk=pk).first()
     line = (
         OrderLine.objects.filter(order=order, pk=line_id).select_related("order").first() if order else None
     )

@@ -19,10 +19,10 @@ from alipay.services import (
     transfer_post,
     user_account,
 )
-from core.errors import InvalidInput, ServiceError
+from core.errors import ServiceError
 from core.i18n import stored_text
 from core.money import format_fen
-from core.numbers import new_number
+from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_query
 from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
@@ -62,12 +62,13 @@ def premium_for(*, insured_fen: int, rate_bp: int) -> int:
 
 def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     """Pay money into the seller's Juhuasuan insurance deposit (聚划算保险保证金)."""
-    if (
-        isinstance(amount_fen, bool)
-        or not isinstance(amount_fen, int)
-        or not 0 < amount_fen <= MAX_TOP_UP_FEN
-    ):
-        raise InvalidInput("invalid_amount", _("保证金金额必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        amount_fen,
+        min_value=1,
+        max_value=MAX_TOP_UP_FEN,
+        code="invalid_amount",
+        message=_("保证金金额必须是大于零的整数(分),且不超过一亿元。"),
+    )
 
     transfer_post(
         key=key,
@@ -84,21 +85,36 @@ def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
 def _check_coverage_terms(
     *, premium_rate_bp: int, window_days: int, per_claim_cap_fen: int | None, review_threshold_fen: int | None
 ) -> None:
-    def is_int(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool)
-
-    if not is_int(premium_rate_bp) or not 1 <= premium_rate_bp <= 10_000:
-        raise InvalidInput("invalid_rate", _("保费费率必须在万分之 1 到 10000 之间。"))
-    if not is_int(window_days) or not 1 <= window_days <= 90:
-        raise InvalidInput("invalid_window", _("保价天数必须在 1 到 90 天之间。"))
-    if per_claim_cap_fen is not None and (
-        not is_int(per_claim_cap_fen) or not 0 < per_claim_cap_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_cap", _("单次赔付上限必须大于零。"))
-    if review_threshold_fen is not None and (
-        not is_int(review_threshold_fen) or not 0 <= review_threshold_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_threshold", _("人工审核阈值不能为负数。"))
+    require_int(
+        premium_rate_bp,
+        min_value=1,
+        max_value=10_000,
+        code="invalid_rate",
+        message=_("保费费率必须在万分之 1 到 10000 之间。"),
+    )
+    require_int(
+        window_days,
+        min_value=1,
+        max_value=90,
+        code="invalid_window",
+        message=_("保价天数必须在 1 到 90 天之间。"),
+    )
+    if per_claim_cap_fen is not None:
+        require_int(
+            per_claim_cap_fen,
+            min_value=1,
+            max_value=MAX_PRICE_FEN,
+            code="invalid_cap",
+            message=_("单次赔付上限必须大于零。"),
+        )
+    if review_threshold_fen is not None:
+        require_int(
+            review_threshold_fen,
+            min_value=0,
+            max_value=MAX_PRICE_FEN,
+            code="invalid_threshold",
+            message=_("人工审核阈值不能为负数。"),
+        )
 
 
 def coverage_turn_on(
