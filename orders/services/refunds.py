@@ -69,7 +69,7 @@ def order_line_refund(
             reason=reason,
             data={"line": line.pk, "amount_fen": amount_fen},
         )
-        announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount_fen, full_order=False)
+        announce(OrderEvent.LINE_REFUNDED, line=line)
     return line
 
 
@@ -110,8 +110,7 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
             reason=reason,
         )
         for line in lines:
-            amount = line.paid_fen - line.refunded_fen
             line.refunded_fen = line.paid_fen
             line.save(update_fields=["refunded_fen"])
-            announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount, full_order=True)
+            announce(OrderEvent.LINE_REFUNDED, line=line)
     return order
