@@ -119,8 +119,10 @@ def test_seller_claims_page_by_key(world, seller_client, monkeypatch):
     orders = [world.buy(world.alice if n % 2 else world.bob) for n in range(5)]
     world.end_campaign()
     policy_windows_advance()
-    for n, order in enumerate(orders):
-        claim_file(order_line=order.lines.get(), evidence_order_number=f"NOSUCH{n}", buyer=order.buyer)
+    for order in orders:
+        address = world.alice_address if order.buyer == world.alice else world.bob_address
+        proof = order_place(buyer=order.buyer, address=address, items=[(world.other_shop_sku, 1)])
+        claim_file(order_line=order.lines.get(), evidence_order_number=proof.number, buyer=order.buyer)
     down, _up = _walk(seller_client, reverse("claims:seller_claims"), "data-claim")
     assert [len(page) for page in down] == [2, 2, 1]
     assert len(set(_flat(down))) == 5
