@@ -177,16 +177,12 @@ def _audit(browser, live_server, language: str, username: str | None, paths: lis
     context = _context(browser, live_server, language, username)
     page = context.new_page()
     failures = {}
-    import time
-    t0 = time.monotonic()
     for path in paths:
-        t1 = time.monotonic()
         page.goto(f"{live_server.url}{path}", wait_until="load")
         assert page.locator("html").get_attribute("lang") == language, path
         # The admin names its autocomplete boxes once jQuery is ready (static/js/admin.js).
         page.wait_for_function("!document.querySelector('select.admin-autocomplete:not([data-named])')")
         found = _violations(page, _axe_context(path))
-        print("TIME", round(time.monotonic() - t1, 2), path)
         if found:
             failures[path] = found
     context.close()
