@@ -288,6 +288,8 @@ BAOJIA = {
     "BATCH_SIZE": env.int("BAOJIA_BATCH_SIZE", default=5_000),
     # A claim still 'submitted' after this many seconds is queued again by the sweep.
     "STUCK_CLAIM_SECONDS": env.int("BAOJIA_STUCK_CLAIM_SECONDS", default=60),
+    # What the buyer is told to expect: a claim in review is decided within this many hours.
+    "REVIEW_EXPECTED_HOURS": env.int("BAOJIA_REVIEW_EXPECTED_HOURS", default=24),
 }
 
 LOGGING = {

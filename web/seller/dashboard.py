@@ -124,18 +124,12 @@ def _charts(seller) -> dict[str, Any]:
                 "datasets": [
                     {
                         "label": _("赠保价险商品"),
-                        "data": [
-                            effect["covered"]["conversion_bp"] / 100,
-                            effect["covered"]["repeat_bp"] / 100,
-                        ],
+                        "data": _effect_bars(effect["covered"]),
                         "backgroundColor": BRAND,
                     },
                     {
                         "label": _("未赠保价险商品"),
-                        "data": [
-                            effect["uncovered"]["conversion_bp"] / 100,
-                            effect["uncovered"]["repeat_bp"] / 100,
-                        ],
+                        "data": _effect_bars(effect["uncovered"]),
                         "backgroundColor": GREY,
                     },
                 ],
@@ -145,6 +139,15 @@ def _charts(seller) -> dict[str, Any]:
         "effect_raw": effect,
         "rate_rows": rates,
     }
+
+
+def _effect_bars(group: dict[str, int]) -> list[float | None]:
+    """Conversion and repeat rates as chart bars; a rate of no orders (or no buyers) is no bar,
+    not a 0% that would read as a result."""
+    return [
+        group["conversion_bp"] / 100 if group["placed"] else None,
+        group["repeat_bp"] / 100 if group["buyers"] else None,
+    ]
 
 
 def _percent(part: int, whole: int) -> float:
