@@ -11,6 +11,7 @@ from core.services import audit_record
 from orders.events import OrderEvent, announce
 from orders.models import (
     Order,
+    OrderAction,
     OrderLine,
     OrderState,
 )
@@ -63,12 +64,12 @@ def order_line_refund(
         line.save(update_fields=["refunded_fen"])
         audit_record(
             subject=order,
-            action="order_line_refund",
+            action=OrderAction.ORDER_LINE_REFUND,
             actor=actor,
             reason=reason,
             data={"line": line.pk, "amount_fen": amount_fen},
         )
-        announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount_fen, full_order=False)
+        announce(OrderEvent.LINE_REFUNDED, line=line)
     return line
 
 
@@ -105,12 +106,11 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
             to_state=OrderState.REFUNDED,
             stamp="refunded_at",
             actor=actor,
-            action="order_refund",
+            action=OrderAction.ORDER_REFUND,
             reason=reason,
         )
         for line in lines:
-            amount = line.paid_fen - line.refunded_fen
             line.refunded_fen = line.paid_fen
             line.save(update_fields=["refunded_fen"])
-            announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount, full_order=True)
+            announce(OrderEvent.LINE_REFUNDED, line=line)
     return order
