@@ -94,6 +94,25 @@ def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) 
     return found
 
 
+def evidence_claims(*, buyer: AbstractBaseUser, numbers: Iterable[str]) -> dict[str, Claim]:
+    """For each of these order numbers the buyer cited as evidence, the latest such claim.
+
+    Matched by number, not by ``evidence_order``: a rejected claim is never linked to its
+    evidence order, yet that order was placed for it and needs no payment either.
+    """
+    claims = (
+        Claim.objects.filter(buyer=buyer, evidence_order_number__in=list(numbers))
+        .select_related("policy__order_line__order")
+        .order_by("filed_at", "pk")
+    )
+    return {claim.evidence_order_number: claim for claim in claims}
+
+
+def evidence_order_numbers(buyer: AbstractBaseUser) -> QuerySet:
+    """Every order number the buyer cited as evidence (a subquery)."""
+    return Claim.objects.filter(buyer=buyer).values("evidence_order_number")
+
+
 def seller_claim_counts(seller: Seller) -> dict[str, int]:
     rows = Claim.objects.filter(policy__seller=seller).values("state").annotate(n=Count("pk"))
     return {row["state"]: row["n"] for row in rows}

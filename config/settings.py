@@ -313,6 +313,8 @@ BAOJIA = {
     "STUCK_CLAIM_SECONDS": env.int("BAOJIA_STUCK_CLAIM_SECONDS", default=60),
     # The summary rollup re-reads changes this recent (clock skew between app and database).
     "SUMMARY_SAFETY_SECONDS": env.int("BAOJIA_SUMMARY_SAFETY_SECONDS", default=60),
+    # What the buyer is told to expect: a claim in review is decided within this many hours.
+    "REVIEW_EXPECTED_HOURS": env.int("BAOJIA_REVIEW_EXPECTED_HOURS", default=24),
 }
 
 LOGGING = {

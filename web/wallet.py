@@ -83,18 +83,24 @@ def reference_links(user: Any, entries: list[Entry]) -> None:
         entry.memo_text = _(memo) if memo else ""
 
 
-def _accounts(user: Any) -> list[tuple[str, str]]:
+def _accounts(user: Any) -> list[dict[str, Any]]:
+    """The user's accounts with their balances, the one to open first at the head: a seller's
+    money is in the seller balance and the deposit, not in a buyer balance they rarely use."""
     kinds = [AccountKind.BUYER]
     if seller_of(user) is not None:
-        kinds += [AccountKind.SELLER, AccountKind.DEPOSIT]
-    return [(kind, AccountKind(kind).label) for kind in kinds]
+        kinds = [AccountKind.SELLER, AccountKind.DEPOSIT, AccountKind.BUYER]
+    return [
+        {"kind": kind, "label": AccountKind(kind).label, "balance_fen": account_balance_fen(user, kind)}
+        for kind in kinds
+    ]
 
 
 def _balance_page(request: HttpRequest, *, form: TopUpForm | None = None, status: int = 200) -> HttpResponse:
     accounts = _accounts(request.user)
-    kind = request.GET.get("account", AccountKind.BUYER)
-    if kind not in dict(accounts):
-        kind = AccountKind.BUYER
+    balances = {account["kind"]: account["balance_fen"] for account in accounts}
+    kind = request.GET.get("account", "")
+    if kind not in balances:
+        kind = accounts[0]["kind"]
     page = keyset_page(entries_for_user(request.user, kind), request.GET, keys=("pk",), size=PAGE_SIZE)
     entries = list(page.object_list)
     reference_links(request.user, entries)
@@ -105,7 +111,7 @@ def _balance_page(request: HttpRequest, *, form: TopUpForm | None = None, status
             "accounts": accounts,
             "kind": kind,
             "kind_label": AccountKind(kind).label,
-            "balance_fen": account_balance_fen(request.user, kind),
+            "balance_fen": balances[kind],
             "page": page,
             "entries": entries,
             "form": form or TopUpForm(),

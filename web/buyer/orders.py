@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from claims.selectors import evidence_claims, evidence_order_numbers
 from core.errors import ServiceError
 from orders import services
 from orders.models import OrderState
@@ -30,12 +31,24 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         state = ""
     page = keyset_page(orders, request.GET, size=PAGE_SIZE)
     attach_lines(page.object_list)
+    evidence = evidence_claims(
+        buyer=request.user, numbers=[o.number for o in page.object_list if o.state == OrderState.CREATED]
+    )
+    for order in page.object_list:
+        order.evidence_claim = evidence.get(order.number)
+    # An evidence order is left unpaid on purpose: it is not a payment the buyer still owes.
+    to_pay = (
+        orders_for_buyer(request.user)
+        .filter(state=OrderState.CREATED)
+        .exclude(number__in=evidence_order_numbers(request.user))
+        .count()
+    )
     return render(
         request,
         "buyer/mine.html",
         {
             "page": page,
-            "tabs": state_tabs(state),
+            "tabs": state_tabs(state, counts={OrderState.CREATED: to_pay}),
             "state": state,
             "now": timezone.now(),
             "section": "orders",

@@ -97,7 +97,7 @@ def _effect_chart(effect: dict[str, Any]) -> dict[str, Any]:
     datasets = [
         {
             "label": label,
-            "data": [effect[group]["conversion_bp"] / 100, effect[group]["repeat_bp"] / 100],
+            "data": _effect_bars(effect[group]),
             "backgroundColor": colour,
         }
         for group, label, colour in (
@@ -120,6 +120,15 @@ def _charts(seller) -> dict[str, Any]:
         "effect_raw": effect,
         "rate_rows": rates,
     }
+
+
+def _effect_bars(group: dict[str, int]) -> list[float | None]:
+    """Conversion and repeat rates as chart bars; a rate of no orders (or no buyers) is no bar,
+    not a 0% that would read as a result."""
+    return [
+        group["conversion_bp"] / 100 if group["placed"] else None,
+        group["repeat_bp"] / 100 if group["buyers"] else None,
+    ]
 
 
 def _percent(part: int, whole: int) -> float:
