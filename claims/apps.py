@@ -8,6 +8,8 @@ class ClaimsConfig(AppConfig):
 
     def ready(self) -> None:
         from claims import services
+        from claims.notifications import register_kinds
         from orders.events import OrderEvent, subscribe
 
         subscribe(OrderEvent.LINE_REFUNDED, services.claims_after_refund)
+        register_kinds()

@@ -14,6 +14,7 @@ from alipay.models import Account, AccountKind, Transfer, TransferKind
 from alipay.services import Leg, insurer_account, transfer_post, transfers_post_query, user_account
 from claims import rules
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
+from claims.notifications import tell_claim_decided, tell_claim_filed, tell_payouts
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.numbers import new_number
@@ -86,6 +87,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
             data={"evidence_order_number": number},
         )
         _adjudicate_later(claim)
+        tell_claim_filed(claim)
     return claim
 
 
@@ -161,6 +163,7 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
             to_state=claim.state,
             reason=",".join(verdict.failed_codes or claim.review_reasons),
         )
+        tell_claim_decided(claim)
         if claim.state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -195,6 +198,7 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
             to_state=to_state,
             reason=reason,
         )
+        tell_claim_decided(claim)
         if to_state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -316,6 +320,7 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
         audit_record_query(
             queryset=batch, action="claim_settle", from_state=ClaimState.APPROVED, to_state=ClaimState.PAID
         )
+        tell_payouts(batch)
         policies_mark_claimed(policies=Policy.objects.filter(pk__in=batch.values("policy_id")), now=now)
     return count
 
@@ -407,6 +412,7 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
                 to_state=claim.state,
                 reason="order refunded",
             )
+            tell_claim_decided(claim)
     else:
         _claims_reduce_for_refund(policy=policy, line=line)
     payout = (

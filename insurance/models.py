@@ -102,6 +102,10 @@ class Policy(models.Model):
         indexes = [
             models.Index(fields=["state", "window_starts_at"]),
             models.Index(fields=["state", "window_ends_at"]),
+            # Price-drop detection follows the policies that became claimable since its last run.
+            models.Index(
+                fields=["claimable_at"], condition=Q(state="claimable"), name="policy_claimable_since"
+            ),
         ]
 
     def __str__(self) -> str:

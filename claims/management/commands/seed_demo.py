@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alipay.services import balance_top_up
+from claims.demo import align_price_records, seed_price_drops
 from core.models import AuditEvent
 from core.permissions import INSURER_STAFF, ensure_staff_groups
 from insurance.models import Insurer, Policy
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         if not Seller.objects.filter(user=users["seller"]).exists():
             with transaction.atomic():
                 self._world(users)
+        seed_price_drops()
         self._print(users)
 
     def _users(self) -> dict:
@@ -200,6 +202,8 @@ class Command(BaseCommand):
                 window_ends_at=policy.window_ends_at - shift,
                 issued_at=policy.issued_at - shift,
             )
+        campaign.refresh_from_db()
+        align_price_records(campaign)
         campaigns_advance()
         policy_windows_advance()
         # After the campaign the same earbuds sell for less in the Taobao shop: a covered price drop.
