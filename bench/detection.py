@@ -168,8 +168,9 @@ def _insert_public_records(targets: list[tuple[int, int]], count: int, *, first:
     since = _t(timezone.now() - timedelta(days=DAYS_OF_PRICES))
     cases = " ".join(f"WHEN {i} THEN {pk}" for i, (pk, _floor) in enumerate(targets))
     floors = " ".join(f"WHEN {i} THEN {floor}" for i, (_pk, floor) in enumerate(targets))
-    pick = f"(g.n %% {len(targets)})"
-    observed = _seconds_after("%s", f"(g.n * 104729) %% {span}")
+    n = "CAST(g.n AS BIGINT)"
+    pick = f"({n} %% {len(targets)})"
+    observed = _seconds_after("%s", f"({n} * 104729) %% {span}")
     inserted = 0
     step = 1_000_000
     for low in range(first, first + count, step):
@@ -179,7 +180,7 @@ def _insert_public_records(targets: list[tuple[int, int]], count: int, *, first:
                 f"INSERT INTO {record} (product_id, specs_key, sku_id, shop_id, platform, unit_price_fen, "
                 "observed_at, source, source_id, order_ref, excluded, recorded_at) "
                 "SELECT li.product_id, s.specs_key, s.id, sh.id, sh.platform, "
-                f"(CASE {pick} {floors} END) + (g.n * 7919) %% 9500, {observed}, 'list_price', s.id, NULL, %s, %s "
+                f"(CASE {pick} {floors} END) + ({n} * 7919) %% 9500, {observed}, 'list_price', s.id, NULL, %s, %s "
                 f"FROM {_series(low, high)} JOIN {sku} s ON s.id = (CASE {pick} {cases} END) "
                 f"JOIN {listing} li ON li.id = s.listing_id JOIN {shop} sh ON sh.id = li.shop_id",
                 [since, False, _t(timezone.now())],
@@ -247,7 +248,7 @@ def baseline() -> dict:
     now = timezone.now()
     policies_sql, params = _policy_sql(now)
     select = (
-        "SELECT p.id, (SELECT r.unit_price_fen FROM shops_pricerecord r WHERE r.product_id = p.product "
+        "SELECT p.pk, (SELECT r.unit_price_fen FROM shops_pricerecord r WHERE r.product_id = p.product "
         "AND r.specs_key = p.spec AND r.excluded = %s AND r.observed_at >= p.window_starts_at "
         "AND r.observed_at < p.window_ends_at AND (r.order_ref IS NULL OR r.order_ref <> p.order_ref) "
         f"ORDER BY r.unit_price_fen LIMIT 1) AS low FROM ({policies_sql}) p"
@@ -263,7 +264,7 @@ def baseline_grouped() -> dict:
     now = timezone.now()
     policies_sql, params = _policy_sql(now)
     select = (
-        f"SELECT p.id, g.low FROM ({policies_sql}) p JOIN (SELECT d.product, d.spec, d.window_starts_at, "
+        f"SELECT p.pk, g.low FROM ({policies_sql}) p JOIN (SELECT d.product, d.spec, d.window_starts_at, "
         "d.window_ends_at, (SELECT MIN(r.unit_price_fen) FROM shops_pricerecord r WHERE r.product_id = d.product "
         "AND r.specs_key = d.spec AND r.excluded = %s AND r.observed_at >= d.window_starts_at "
         "AND r.observed_at < d.window_ends_at) AS low "

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from claims import drop_writes
 from claims.models import DetectionCursor, PriceWatch
-from insurance.models import Policy, PolicyState
+from insurance.models import Coverage, Policy, PolicyState
 from shops.models import PriceRecord
 
 CURSOR = "price_drops"
@@ -42,13 +42,26 @@ def open_policies(now: datetime) -> QuerySet[Policy]:
     )
 
 
+def _coverages(*, product_id: int, specs_key: str) -> list[int]:
+    """Coverages of campaigns not excluded from claims on a SKU of this product + spec: a
+    policy's insured line is its campaign item's SKU, so these name a watch's policies without
+    joining a million lines to their SKUs."""
+    return list(
+        Coverage.objects.filter(
+            campaign_item__sku__listing__product_id=product_id,
+            campaign_item__sku__specs_key=specs_key,
+            campaign_item__campaign__excluded_from_claims=False,
+        ).values_list("pk", flat=True)
+    )
+
+
 def watch_policies(watch: PriceWatch, now: datetime) -> QuerySet[Policy]:
-    return open_policies(now).filter(
+    return Policy.objects.filter(
+        state=PolicyState.CLAIMABLE,
         window_starts_at=watch.window_starts_at,
         window_ends_at=watch.window_ends_at,
-        order_line__sku__listing__product_id=watch.product_id,
-        order_line__sku__specs_key=watch.specs_key,
-    )
+        coverage_id__in=_coverages(product_id=watch.product_id, specs_key=watch.specs_key),
+    ).filter(window_starts_at__lte=now, window_ends_at__gt=now)
 
 
 def lowest_record(
@@ -88,16 +101,16 @@ def _lower(watch_id: int, record: PriceRecord, now: datetime) -> bool:
 def _register_watches(policies: QuerySet[Policy]) -> set[tuple]:
     """A watch for every product + spec + window of these policies (new ones start unread);
     returns those keys."""
-    keys = set(
-        policies.order_by()
-        .values_list(
-            "order_line__sku__listing__product_id",
-            "order_line__sku__specs_key",
-            "window_starts_at",
-            "window_ends_at",
-        )
-        .distinct()
+    windows = set(
+        policies.order_by().values_list("coverage_id", "window_starts_at", "window_ends_at").distinct()
     )
+    insured = {
+        pk: (product, spec)
+        for pk, product, spec in Coverage.objects.filter(pk__in={c for c, _ws, _we in windows}).values_list(
+            "pk", "campaign_item__sku__listing__product_id", "campaign_item__sku__specs_key"
+        )
+    }
+    keys = {(*insured[coverage], ws, we) for coverage, ws, we in windows}
     rows = [
         PriceWatch(product_id=p, specs_key=s, window_starts_at=ws, window_ends_at=we) for p, s, ws, we in keys
     ]
@@ -168,12 +181,18 @@ def _apply_watch(
         own = policies.filter(order_line__order_id=best.order_ref).values_list("pk", flat=True).first()
         policies = policies.exclude(order_line__order_id=best.order_ref)
     written = 0
-    bounds = policies.aggregate(low=Min("pk"), high=Max("pk"))
+    # The range from the policies of this window alone (an index range, no joins): a chunk may
+    # hold other policies' ids and come out empty, which costs little.
+    bounds = Policy.objects.filter(
+        state=PolicyState.CLAIMABLE,
+        window_starts_at=watch.window_starts_at,
+        window_ends_at=watch.window_ends_at,
+    ).aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is not None:
         step = settings.BAOJIA["DETECTION_BATCH_SIZE"]
         for low in range(bounds["low"], bounds["high"] + 1, step):
             chunk = policies.filter(pk__gte=low, pk__lt=low + step)
-            written += drop_writes.write(policies=chunk, record=best, now=now)
+            written += drop_writes.write(policies=chunk, record=best, now=now, low=low, high=low + step)
             if progress:
                 progress(min(step, bounds["high"] + 1 - low))
     if own is not None:
@@ -186,7 +205,9 @@ def _apply_watch(
             exclude_order=best.order_ref,
         )
         if other is not None:
-            written += drop_writes.write(policies=Policy.objects.filter(pk=own), record=other, now=now)
+            written += drop_writes.write(
+                policies=Policy.objects.filter(pk=own), record=other, now=now, low=own, high=own + 1
+            )
     with transaction.atomic():
         # The watch's policies are up to date: say so, and tell the seller what it cost.
         PriceWatch.objects.filter(pk=watch.pk, best_record=best).update(pending=False)

@@ -70,9 +70,10 @@ def _t(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def write(*, policies: QuerySet[Policy], record: PriceRecord, now: datetime) -> int:
-    """Bring these policies' drops down to ``record``: insert the new ones, lower the ones
-    priced higher (the amount never falls), then post the notices. Returns drops written."""
+def write(*, policies: QuerySet[Policy], record: PriceRecord, now: datetime, low: int, high: int) -> int:
+    """Bring these policies (all with primary keys in [low, high)) down to ``record``: insert
+    the new drops, lower the ones priced higher (the amount never falls), then post the notices.
+    Returns drops written."""
     table = PriceDrop._meta.db_table
     sql, params = _candidates(policies, record.unit_price_fen)
     stamp = _t(now)
@@ -93,7 +94,8 @@ def write(*, policies: QuerySet[Policy], record: PriceRecord, now: datetime) -> 
             [record.pk, record.unit_price_fen, stamp, stamp, stamp, *params],
         )
         inserted = cursor.rowcount
-        _tell_buyers(policies=policies, now=now)
+        if lowered or inserted:
+            _tell_buyers(record=record, now=now, low=low, high=high)
     return lowered + inserted
 
 
@@ -111,11 +113,14 @@ def _drop_params() -> JSONObject:
     )
 
 
-def _tell_buyers(*, policies: QuerySet[Policy], now: datetime) -> None:
-    """One notice per drop that appeared or rose in this chunk, unless a claim is already under
-    way on the policy (the item is claimed once: a later price cannot help it)."""
-    raised = PriceDrop.objects.filter(raised_at=now, policy__in=policies.order_by().values("pk")).exclude(
-        Exists(Claim.objects.filter(policy=OuterRef("policy"), state__in=ACTIVE_STATES))
+def _tell_buyers(*, record: PriceRecord, now: datetime, low: int, high: int) -> None:
+    """One notice per drop that appeared or rose in this chunk (this run's ``now`` marks them),
+    unless a claim is already under way on the policy (the item is claimed once: a later price
+    cannot help it)."""
+    raised = (
+        PriceDrop.objects.filter(raised_at=now, record=record, policy_id__gte=low, policy_id__lt=high)
+        .exclude(Exists(Claim.objects.filter(policy=OuterRef("policy"), state__in=ACTIVE_STATES)))
+        .order_by()
     )
     link = Concat(Value("/orders/"), F("policy__order_line__order__number"), Value("/"))
     notices_post_query(

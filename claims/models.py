@@ -192,7 +192,8 @@ class PriceDrop(models.Model):
     rises as lower prices appear, never silently falls."""
 
     policy = models.OneToOneField(Policy, on_delete=models.PROTECT, related_name="price_drop")
-    record = models.ForeignKey(PriceRecord, on_delete=models.PROTECT, related_name="drops")
+    # No index of its own: drops are read by policy, or by the run that raised them.
+    record = models.ForeignKey(PriceRecord, on_delete=models.PROTECT, related_name="drops", db_index=False)
     unit_price_fen = models.BigIntegerField(_("成交单价(分)"))
     # The insured line's actual paid − unit price × its quantity.
     difference_fen = models.BigIntegerField(_("差价(分)"))
