@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from claims.drop_writes import compensation_expression
-from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout, PriceDrop
+from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, Payout, PriceDrop
 from insurance.models import Policy, PolicyState
 from orders.models import Campaign, Order, OrderLine, OrderState
 from shops.models import Seller, Shop, Sku
@@ -172,6 +172,12 @@ def seller_claims_page(seller: Seller, *, state: str | None = None) -> QuerySet[
     if state:
         claims = claims.filter(state=state)
     return claims.order_by("-filed_at", "-pk")
+
+
+def policies_with_claim_in_flight() -> QuerySet:
+    """Policies whose claim, filed inside the window, is still being decided or paid: the window
+    sweep must not expire them (registered with insurance in ClaimsConfig.ready)."""
+    return Claim.objects.filter(state__in=IN_FLIGHT_STATES).values("policy_id")
 
 
 # --- price drops (主动保价) ---------------------------------------------------------------------
