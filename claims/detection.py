@@ -12,6 +12,7 @@ Every write only ever lowers a price or raises an amount (compare-and-set in the
 itself), so a run repeated, late, or alongside another changes nothing twice.
 """
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -53,15 +54,6 @@ def _coverages(*, product_id: int, specs_key: str) -> list[int]:
             campaign_item__campaign__excluded_from_claims=False,
         ).values_list("pk", flat=True)
     )
-
-
-def watch_policies(watch: PriceWatch, now: datetime) -> QuerySet[Policy]:
-    return Policy.objects.filter(
-        state=PolicyState.CLAIMABLE,
-        window_starts_at=watch.window_starts_at,
-        window_ends_at=watch.window_ends_at,
-        coverage_id__in=_coverages(product_id=watch.product_id, specs_key=watch.specs_key),
-    ).filter(window_starts_at__lte=now, window_ends_at__gt=now)
 
 
 def lowest_record(
@@ -163,39 +155,36 @@ def _read_new_records(*, low: int, high: int, now: datetime) -> int:
     return lowered
 
 
-def _apply_watch(
-    watch: PriceWatch, *, now: datetime, since: datetime | None, progress: Progress | None
-) -> int:
-    """Bring the watch's open policies up to its best price (only those claimable since
-    ``since`` when given), in primary-key chunks, each chunk one transaction with its notices."""
-    best = watch.best_record
-    if best is None:
-        return 0
-    policies = watch_policies(watch, now)
-    if since is not None:
-        policies = policies.filter(claimable_at__gte=since)
-    own = None
-    if best.order_ref is not None:
-        # The insured order's own line is never its proof: that one policy (an order has one
-        # line per product + spec) is compared with the lowest record of any other order.
-        own = policies.filter(order_line__order_id=best.order_ref).values_list("pk", flat=True).first()
-        policies = policies.exclude(order_line__order_id=best.order_ref)
-    written = 0
-    # The range from the policies of this window alone (an index range, no joins): a chunk may
-    # hold other policies' ids and come out empty, which costs little.
-    bounds = Policy.objects.filter(
-        state=PolicyState.CLAIMABLE,
-        window_starts_at=watch.window_starts_at,
-        window_ends_at=watch.window_ends_at,
-    ).aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is not None:
-        step = settings.BAOJIA["DETECTION_BATCH_SIZE"]
-        for low in range(bounds["low"], bounds["high"] + 1, step):
-            chunk = policies.filter(pk__gte=low, pk__lt=low + step)
-            written += drop_writes.write(policies=chunk, record=best, now=now, low=low, high=low + step)
-            if progress:
-                progress(min(step, bounds["high"] + 1 - low))
-    if own is not None:
+def _targets(watches: list[PriceWatch], *, since: datetime | None) -> list[drop_writes.Target]:
+    """What each watch's policies are brought down to: its best record, except for the one policy
+    of the order that record came from (an order has one line per product + spec), which is
+    compared with the lowest record of any other order instead."""
+    targets = []
+    for watch in watches:
+        best = watch.best_record
+        if best is None:
+            continue
+        target = drop_writes.Target(
+            coverages=_coverages(product_id=watch.product_id, specs_key=watch.specs_key),
+            starts_at=watch.window_starts_at,
+            ends_at=watch.window_ends_at,
+            record=best,
+            since=since,
+        )
+        targets.append(target)
+        if best.order_ref is None:
+            continue
+        own = (
+            Policy.objects.filter(
+                state=PolicyState.CLAIMABLE,
+                coverage_id__in=target.coverages,
+                window_starts_at=target.starts_at,
+                window_ends_at=target.ends_at,
+                order_line__order_id=best.order_ref,
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
         other = lowest_record(
             product_id=watch.product_id,
             specs_key=watch.specs_key,
@@ -204,15 +193,44 @@ def _apply_watch(
             up_to=watch.seen_up_to,
             exclude_order=best.order_ref,
         )
-        if other is not None:
-            written += drop_writes.write(
-                policies=Policy.objects.filter(pk=own), record=other, now=now, low=own, high=own + 1
-            )
+        if own is not None and other is not None:
+            targets.append(dataclasses.replace(target, record=other, only_policy=own))
+    return targets
+
+
+def _apply(
+    watches: list[PriceWatch], *, now: datetime, since: datetime | None, progress: Progress | None
+) -> int:
+    """Bring the policies of these watches (only those claimable since ``since`` when given) up
+    to their best prices: one pass over the claimable policies in primary-key chunks, all watches
+    at once, each chunk one transaction with its buyers' notices; then the sellers' notices."""
+    targets = _targets(watches, since=since)
+    if not targets:
+        return 0
+    claimable = Policy.objects.filter(state=PolicyState.CLAIMABLE)
+    bounds = claimable.aggregate(low=Min("pk"), high=Max("pk"))  # the partial index's two ends
+    if bounds["low"] is None:
+        return 0
+    step = settings.BAOJIA["DETECTION_BATCH_SIZE"]
+    written = 0
+    tally: dict = {}
+    for low in range(bounds["low"], bounds["high"] + 1, step):
+        done = drop_writes.write(targets=targets, now=now, low=low, high=low + step)
+        if done:
+            drop_writes.count_for_sellers(targets=targets, now=now, low=low, high=low + step, tally=tally)
+        written += done
+        if progress:
+            progress(min(step, bounds["high"] + 1 - low))
     with transaction.atomic():
-        # The watch's policies are up to date: say so, and tell the seller what it cost.
-        PriceWatch.objects.filter(pk=watch.pk, best_record=best).update(pending=False)
-        drop_writes.tell_seller(record=best, key=f"{best.pk}:{watch.pk}", now=now)
+        # These watches' policies are up to date: say so, and tell the sellers what it cost.
+        for watch in watches:
+            PriceWatch.objects.filter(pk=watch.pk, best_record=watch.best_record_id).update(pending=False)
+        drop_writes.tell_sellers(targets=targets, tally=tally)
     return written
+
+
+def _key(watch: PriceWatch) -> tuple:
+    return (watch.product_id, watch.specs_key, watch.window_starts_at, watch.window_ends_at)
 
 
 def _cursor() -> DetectionCursor:
@@ -238,13 +256,13 @@ def price_drops_detect(
     for watch in watches if full else watches.filter(seen_up_to=0):
         _read_watch_afresh(watch, high=high, now=now, full=full)
     lowered = 0 if full else _read_new_records(low=cursor.rescan_from, high=high, now=now)
-    written = 0
-    for watch in watches.select_related("best_record").order_by("pk"):
-        key = (watch.product_id, watch.specs_key, watch.window_starts_at, watch.window_ends_at)
-        if watch.pending:
-            written += _apply_watch(watch, now=now, since=None, progress=progress)
-        elif since is not None and key in fresh_keys:
-            written += _apply_watch(watch, now=now, since=since, progress=progress)
+    current = list(watches.select_related("best_record__shop", "best_record__product").order_by("pk"))
+    pending = [w for w in current if w.pending]
+    written = _apply(pending, now=now, since=None, progress=progress)
+    if since is not None:
+        # Policies that became claimable since the last run meet the watches that did not change.
+        joined = [w for w in current if not w.pending and _key(w) in fresh_keys]
+        written += _apply(joined, now=now, since=since, progress=progress)
     PriceWatch.objects.filter(window_ends_at__lte=now).delete()
     _advance(cursor, high=high, now=now, full=full)
     return {"records_up_to": high, "watches_lowered": lowered, "drops_written": written, "full": int(full)}

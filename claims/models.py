@@ -195,8 +195,12 @@ class PriceDrop(models.Model):
     rises as lower prices appear, never silently falls."""
 
     policy = models.OneToOneField(Policy, on_delete=models.PROTECT, related_name="price_drop")
-    # No index of its own: drops are read by policy, or by the run that raised them.
-    record = models.ForeignKey(PriceRecord, on_delete=models.PROTECT, related_name="drops", db_index=False)
+    # No index and no database constraint of its own: drops are read by policy, and half a million
+    # drops proven by one record would each lock that record's row to check it. The record is one
+    # detection just read (and price records are never deleted).
+    record = models.ForeignKey(
+        PriceRecord, on_delete=models.PROTECT, related_name="drops", db_index=False, db_constraint=False
+    )
     unit_price_fen = models.BigIntegerField(_("成交单价(分)"))
     # The insured line's actual paid − unit price × its quantity.
     difference_fen = models.BigIntegerField(_("差价(分)"))
@@ -217,7 +221,6 @@ class PriceDrop(models.Model):
                 name="price_drop_positive",
             ),
         ]
-        indexes = [models.Index(fields=["raised_at"], name="price_drop_raised")]
 
     def __str__(self) -> str:
         return f"{self.policy_id} {self.amount_fen}"

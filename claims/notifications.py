@@ -93,20 +93,20 @@ KINDS = [
     NoticeKind(
         "drop_detected",
         BUYER,
-        _("发现降价:%(title)s 可获赔 %(amount_fen)s"),
+        _("发现降价:%(product)s 可获赔 %(amount_fen)s"),
         _(
-            "同款在%(platform)s「%(shop)s」%(price_label)s %(unit_price_fen)s(%(observed_at)s),订单 %(order)s "
-            "可获赔 %(amount_fen)s。保价期还剩 %(left)s,可在订单详情一键理赔。"
+            "同款在%(platform)s「%(shop)s」%(price_label)s %(unit_price_fen)s(%(observed_at)s),"
+            "您购买的「%(product)s」可获赔 %(amount_fen)s。保价期还剩 %(left)s,可一键理赔。"
         ),
         _drop_words,
     ),
     NoticeKind(
         "drop_raised",
         BUYER,
-        _("发现更低价:%(title)s 可赔金额升至 %(amount_fen)s"),
+        _("发现更低价:%(product)s 可赔金额升至 %(amount_fen)s"),
         _(
-            "同款在%(platform)s「%(shop)s」%(price_label)s %(unit_price_fen)s(%(observed_at)s),订单 %(order)s "
-            "可获赔金额升至 %(amount_fen)s。保价期还剩 %(left)s。"
+            "同款在%(platform)s「%(shop)s」%(price_label)s %(unit_price_fen)s(%(observed_at)s),"
+            "您购买的「%(product)s」可获赔金额升至 %(amount_fen)s。保价期还剩 %(left)s。"
         ),
         _drop_words,
     ),

@@ -150,5 +150,5 @@ def notices_window_closing(*, now: datetime | None = None) -> int:
             order=F("policy__order_line__order__number"),
             title=F("policy__order_line__sku__listing__title"),
         ),
-        link=Concat(Value("/orders/"), F("policy__order_line__order__number"), Value("/")),
+        link=Concat(Value("/drops/"), F("pk"), Value("/"), output_field=models.CharField()),
     )

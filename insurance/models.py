@@ -116,7 +116,9 @@ class Policy(models.Model):
         indexes = [
             models.Index(fields=["state", "window_starts_at"]),
             models.Index(fields=["state", "window_ends_at"]),
-            # Price-drop detection follows the policies that became claimable since its last run.
+            # Price-drop detection walks the claimable policies in primary-key chunks, and follows
+            # those that became claimable since its last run.
+            models.Index(fields=["id"], condition=Q(state="claimable"), name="policy_claimable"),
             models.Index(
                 fields=["claimable_at"], condition=Q(state="claimable"), name="policy_claimable_since"
             ),

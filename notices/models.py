@@ -14,7 +14,17 @@ class Notice(models.Model):
     periodic sweep sends what is still null, so a broker that was down loses nothing.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    # Indexed by the unique (user, key) below, which starts with it. No foreign-key constraint in
+    # the database: a campaign posts a million notices in one go, and PostgreSQL would lock each
+    # recipient's row to check it. Every notice is written for a user the same statement read,
+    # and Django still cascades a deleted user's notices.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        db_index=False,
+        db_constraint=False,
+    )
     kind = models.CharField(_("类型"), max_length=48)
     key = models.CharField(_("事件"), max_length=128)
     params = models.JSONField(_("参数"), default=dict, blank=True)

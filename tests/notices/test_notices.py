@@ -146,7 +146,8 @@ def test_a_detected_drop_tells_the_buyer_once_in_words(
     [notice] = Notice.objects.filter(user=world.alice, kind="drop_detected")
     assert "¥10.00" in notice.title
     assert "淘宝" in notice.body and "小米淘宝店" in notice.body and "¥149.00" in notice.body
-    assert notice.link == f"/orders/{insured_line.order.number}/"
+    drop = insured_line.policy.price_drop
+    assert notice.link == f"/drops/{drop.pk}/"  # the drop's page: its order, with 一键理赔
     assert [m.subject for m in mail.outbox].count(notice.title) == 1
 
 
