@@ -1,6 +1,5 @@
 """Every movement of money goes through :func:`transfer_post`, or for campaign-sized batches :func:`transfers_post_query`."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
+from core.numbers import require_int
 
 SYSTEM_ACCOUNTS = {
     AccountKind.ESCROW: (_("聚划算担保交易账户"), False),
@@ -130,37 +130,14 @@ def transfer_post(
     return transfer
 
 
-def transfers_post_many(specs: Sequence[TransferSpec], *, batch_size: int = 2_000) -> int:
-    """Set-based posting for batches: one INSERT per table and one UPDATE of balances.
-
-    The caller holds the locks that make the batch its own (e.g. claims selected FOR UPDATE);
-    the unique transfer key still refuses any repeat, failing the whole batch.
-    """
-    if not specs:
-        return 0
-    deltas: dict[int, int] = defaultdict(int)
-    transfers, entries = [], []
-    for spec in specs:
-        _validate(spec)
-        transfer = Transfer(key=spec.key, kind=spec.kind, memo=spec.memo, reference=spec.reference)
-        transfers.append(transfer)
-        for leg in spec.legs:
-            entries.append(Entry(transfer=transfer, account_id=leg.account.pk, amount_fen=leg.amount_fen))
-            deltas[leg.account.pk] += leg.amount_fen
-    with transaction.atomic():
-        Transfer.objects.bulk_create(transfers, batch_size=batch_size)
-        Entry.objects.bulk_create(entries, batch_size=batch_size)
-        _apply({pk: delta for pk, delta in deltas.items() if delta})
-    return len(transfers)
-
-
 def check_top_up_amount(amount_fen: object) -> None:
-    if (
-        isinstance(amount_fen, bool)
-        or not isinstance(amount_fen, int)
-        or not 0 < amount_fen <= MAX_TOP_UP_FEN
-    ):
-        raise InvalidInput("invalid_amount", _("充值金额必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        amount_fen,
+        min_value=1,
+        max_value=MAX_TOP_UP_FEN,
+        code="invalid_amount",
+        message=_("充值金额必须是大于零的整数(分),且不超过一亿元。"),
+    )
 
 
 def balance_top_up(*, user: AbstractBaseUser, amount_fen: int, key: str) -> Transfer:

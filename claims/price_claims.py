@@ -10,21 +10,16 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat, JSONObject
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from claims import rules
+from claims.errors import ClaimRefused, refusal
 from claims.models import ACTIVE_STATES, Claim, ClaimSource, ClaimState, PriceDrop
 from claims.notifications import tell_claim_filed
-from claims.services import ClaimRefused, _adjudicate_later
+from claims.services import _adjudicate_later
 from core.models import Preferences
 from core.numbers import new_number
 from core.services import audit_record
 from insurance.models import Policy, PolicyState
 from notices.services import notice_post, notices_post_query
-
-
-def _refuse_already_claimed() -> ClaimRefused:
-    return ClaimRefused("already_claimed", rules.MESSAGES["already_claimed"][0])
 
 
 def claim_file_from_drop(
@@ -40,7 +35,7 @@ def claim_file_from_drop(
     if source not in (ClaimSource.ONE_CLICK, ClaimSource.AUTOMATIC):
         raise ValueError(f"not a price-record claim: {source}")
     if drop.policy.buyer_id != buyer.pk:
-        raise ClaimRefused("not_found", _("降价记录不存在。"))
+        raise refusal("not_found")
     with transaction.atomic():
         policy = Policy.objects.select_for_update().get(pk=drop.policy_id)
         drop = PriceDrop.objects.select_related("record").get(pk=drop.pk)
@@ -49,9 +44,9 @@ def claim_file_from_drop(
         if active is not None:
             if active.price_record_id is not None and active.state != ClaimState.PAID:
                 return active
-            raise _refuse_already_claimed()
+            raise refusal("already_claimed")
         if source == ClaimSource.AUTOMATIC and claims.exists():
-            raise _refuse_already_claimed()
+            raise refusal("already_claimed")
         try:
             with transaction.atomic():
                 claim = Claim.objects.create(
@@ -63,7 +58,7 @@ def claim_file_from_drop(
                     filed_at=timezone.now(),
                 )
         except IntegrityError:
-            raise _refuse_already_claimed() from None
+            raise refusal("already_claimed") from None
         audit_record(
             subject=claim,
             action="claim_file",

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import error_responses, fen_display
+from core.api import StrictIntegerField, StrictPrimaryKeyRelatedField, error_responses, fen_display
 from insurance import selectors
 from insurance.models import Coverage, Insurer, Policy
 from insurance.services import coverage_turn_off, coverage_turn_on
@@ -108,18 +108,18 @@ class SellerCampaignItemSerializer(serializers.ModelSerializer):
 
 
 class CoverageTermsSerializer(serializers.Serializer):
-    insurer = serializers.PrimaryKeyRelatedField(queryset=Insurer.objects.all())
-    premium_rate_bp = serializers.IntegerField(
+    insurer = StrictPrimaryKeyRelatedField(queryset=Insurer.objects.all())
+    premium_rate_bp = StrictIntegerField(
         min_value=1,
         max_value=10_000,
         default=100,
         help_text="Premium as a rate of the insured amount, in 1/10000.",
     )
-    window_days = serializers.IntegerField(min_value=1, max_value=90, default=15)
-    per_claim_cap_fen = serializers.IntegerField(
+    window_days = StrictIntegerField(min_value=1, max_value=90, default=15)
+    per_claim_cap_fen = StrictIntegerField(
         min_value=1, max_value=MAX_PRICE_FEN, allow_null=True, default=None
     )
-    review_threshold_fen = serializers.IntegerField(
+    review_threshold_fen = StrictIntegerField(
         min_value=0, max_value=MAX_PRICE_FEN, allow_null=True, default=None
     )
 
@@ -142,9 +142,7 @@ class SellerCampaignItemViewSet(SellerViewSetMixin, viewsets.ReadOnlyModelViewSe
     def get_queryset(self) -> QuerySet[CampaignItem]:
         queryset = selectors.campaign_items_for_seller(self.seller)
         if self.action == "list" and "campaign" in self.request.query_params:
-            campaign = serializers.IntegerField(min_value=1).run_validation(
-                self.request.query_params["campaign"]
-            )
+            campaign = StrictIntegerField(min_value=1).run_validation(self.request.query_params["campaign"])
             queryset = queryset.filter(campaign_id=campaign)
         return queryset
 

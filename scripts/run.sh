@@ -42,9 +42,9 @@ pids=()
 cleanup() {
   trap - EXIT INT TERM
   local pid
-  # One SIGTERM each (a group signal may already have delivered it; a second one is harmless to
-  # gunicorn, the worker and beat as they run here, without -B), then SIGKILL what is left after
-  # 10 s. Killing the worker is safe: tasks are acknowledged late and the database holds the truth.
+  # One SIGTERM each (a group signal may already have delivered one; a second is harmless to these
+  # three), then SIGKILL whatever is left after 10 s. Killing the worker is safe: tasks are
+  # acknowledged late, so one cut short runs again, and the database holds the truth.
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 20); do
     local alive=0
@@ -58,7 +58,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$VENV/bin/celery" -A config worker -l info --concurrency 2 --without-gossip --without-mingle \
+# A thread pool: the prefork pool's shutdown waited on billiard's timeout thread for minutes (and
+# one machine's demo needs no child processes). Production runs its workers as it likes.
+"$VENV/bin/celery" -A config worker -l info --pool threads --concurrency 2 --without-gossip --without-mingle \
   >>var/celery.log 2>&1 &
 pids+=($!)
 "$VENV/bin/celery" -A config beat -l info -s var/celerybeat-schedule >>var/celery.log 2>&1 &

@@ -9,6 +9,7 @@ view lives.
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from web import access, wallet
@@ -56,7 +57,8 @@ alipay_urls = [
 
 urlpatterns = [
     path("", access.landing, name="home"),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    # Lazy: with hashed static names the manifest exists only after collectstatic.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True)),
     path(
         "login/",
         auth_views.LoginView.as_view(

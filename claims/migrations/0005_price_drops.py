@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0003_reconciliation_run'),
+        ('claims', '0004_reconciliation_counts'),
         ('insurance', '0002_claimable_indexes'),
         ('orders', '0001_initial'),
         ('shops', '0002_price_records'),
