@@ -425,3 +425,6 @@ class ReconciliationRunAdmin(LedgerAdmin):
                 mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
             ),
         )
+
+
+from claims import admin_drops  # noqa: E402, F401 - registers the price-drop admin

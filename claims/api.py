@@ -40,7 +40,24 @@ class ReviewReasonSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class PriceEvidenceSerializer(serializers.Serializer):
+    """A price record as the buyer sees it: never another buyer or an order number."""
+
+    platform = serializers.CharField()
+    platform_display = serializers.CharField(source="get_platform_display")
+    shop = serializers.CharField(source="shop.name")
+    observed_at = serializers.DateTimeField()
+    unit_price_fen = serializers.IntegerField()
+    unit_price_display = fen_display("unit_price_fen")
+
+
 class ClaimSerializer(serializers.ModelSerializer):
+    price_evidence = PriceEvidenceSerializer(
+        source="price_record",
+        read_only=True,
+        allow_null=True,
+        help_text="一键理赔 and 自动理赔: the price record that proves the drop (null for an evidence order).",
+    )
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     order = serializers.CharField(source="policy.order_line.order.number", read_only=True)
     line = serializers.IntegerField(source="policy.order_line_id", read_only=True)
@@ -61,7 +78,9 @@ class ClaimSerializer(serializers.ModelSerializer):
             "line",
             "title",
             "policy",
+            "source",
             "evidence_order_number",
+            "price_evidence",
             "checks",
             "review_reasons",
             "price_difference_fen",

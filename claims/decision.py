@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from claims import rules
-from claims.facts import Facts
+from claims.facts import ORDER, Facts
 from claims.models import ClaimState
 
 
@@ -54,6 +54,6 @@ def decide(facts: Facts) -> Decision:
         checks=checks,
         price_difference_fen=facts.insured.paid_fen - facts.evidence.line.paid_fen,
         compensation_fen=amount,
-        evidence_order_id=facts.evidence.order_id,
+        evidence_order_id=facts.evidence.order_id if facts.evidence.kind == ORDER else None,
         review_reasons=reasons,
     )

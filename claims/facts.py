@@ -13,8 +13,10 @@ from datetime import datetime
 from claims.models import ACTIVE_STATES, Claim
 from insurance.models import Policy, PolicyState
 from orders.models import Order, OrderLine
+from shops.models import PriceRecord
 
 ORDER = "order"  # the evidence kind of an evidence order (举证订单)
+RECORD = "record"  # the platform's own price record (成交价记录): 一键理赔 and 自动理赔
 
 
 @dataclass(frozen=True)
@@ -139,10 +141,27 @@ def order_evidence(
     )
 
 
-def claim_facts(claim: Claim) -> Facts:
-    """Everything a filed claim is decided on: three queries besides what the claim loaded."""
-    policy = claim.policy
-    insured = insured_facts(policy)
+def record_evidence(record: PriceRecord, insured: Insured) -> Evidence:
+    """A price record, as evidence for the insured line: its unit price for the insured quantity
+    (the whole line is compared), seen when it was recorded. It has no buyer and no address, and
+    it may prove the drops of many buyers, so the checks about those do not apply."""
+    return Evidence(
+        number=str(record.pk),
+        kind=RECORD,
+        order_id=record.order_ref,
+        created_at=record.observed_at,
+        line=EvidenceLine(
+            product_id=record.product_id,
+            specs_key=record.specs_key,
+            quantity=insured.quantity,
+            paid_fen=record.unit_price_fen * insured.quantity,
+        ),
+    )
+
+
+def _order_or_record(claim: Claim, insured: Insured) -> Evidence:
+    if claim.price_record_id is not None:
+        return record_evidence(claim.price_record, insured)
     found = (
         Order.objects.filter(number=claim.evidence_order_number)
         .prefetch_related("lines__sku__listing")
@@ -158,9 +177,16 @@ def claim_facts(claim: Claim) -> Facts:
             number=claim.evidence_order_number,
             used_elsewhere=live.filter(evidence_order=found).exists(),
         )
+    return evidence
+
+
+def claim_facts(claim: Claim) -> Facts:
+    """Everything a filed claim is decided on: three queries besides what the claim loaded."""
+    policy = claim.policy
+    insured = insured_facts(policy)
     return Facts(
         insured=insured,
-        evidence=evidence,
+        evidence=_order_or_record(claim, insured),
         claimant_id=claim.buyer_id,
         filed_at=claim.filed_at,
         other_claim_active=Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES)

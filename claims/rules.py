@@ -20,7 +20,7 @@ from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from claims.facts import ORDER, Facts, insured_facts, order_evidence
+from claims.facts import ORDER, RECORD, Facts, insured_facts, order_evidence
 from core.money import format_fen
 from insurance.models import Policy
 from orders.models import OrderLine, OrderState
@@ -48,6 +48,8 @@ class Check:
     needs: tuple[str, ...] = ()
     evidence: bool = False  # about the evidence: also run before filing (hints, staff comparison)
     kinds: frozenset[str] | None = None  # the evidence kinds it applies to; None: every kind
+    # (failed, passed) for a price record as evidence, where the words above speak of an order
+    record_words: tuple[Promise, Promise] | None = None
 
 
 def _trade_succeeded(f: Facts) -> Outcome:
@@ -190,6 +192,7 @@ CHECKS: list[Check] = [
         _("举证订单不存在"),
         lambda f: (f.evidence.found, {"number": f.evidence.number}),
         evidence=True,
+        record_words=(_("成交价记录不存在。"), _("成交价记录存在。")),
     ),
     Check(
         "evidence_is_original",
@@ -199,6 +202,7 @@ CHECKS: list[Check] = [
         lambda f: f.evidence.order_id is None or f.evidence.order_id != f.insured.order_id,
         needs=("evidence_not_found",),
         evidence=True,
+        record_words=(_("成交价记录来自原订单本身。"), _("成交价记录不是原订单本身。")),
     ),
     # Once this fails nothing more is compared: another buyer's order reveals nothing of itself.
     Check(
@@ -229,6 +233,7 @@ CHECKS: list[Check] = [
         _same_product_and_specs,
         needs=("evidence_not_found", "evidence_other_account"),
         evidence=True,
+        record_words=(_("成交价记录不是同一商品或规格不同。"), _("同一商品、同一规格。")),
     ),
     Check(
         "evidence_quantity_mismatch",
@@ -248,6 +253,7 @@ CHECKS: list[Check] = [
         _placed_in_window,
         needs=("evidence_not_found", "evidence_other_account"),
         evidence=True,
+        record_words=(_("成交价记录不在保价期内。"), _("成交价记录在保价期内。")),
     ),
     Check(
         "evidence_already_used",
@@ -268,6 +274,10 @@ CHECKS: list[Check] = [
         _price_dropped,
         needs=("evidence_sku_mismatch", "evidence_quantity_mismatch"),
         evidence=True,
+        record_words=(
+            _("同款成交价按相同数量计 %(evidence)s,不低于原订单实付款 %(paid)s。"),
+            _("价格降低 %(difference)s。"),
+        ),
     ),
     Check(
         "no_compensation",
@@ -301,6 +311,8 @@ def _outcome(check: Check, facts: Facts, causes: dict[str, str | None]) -> dict[
             "params": {"needs": causes.get(outcome.needs) or outcome.needs},
         }
     ok, params = outcome if isinstance(outcome, tuple) else (outcome, {})
+    if check.record_words is not None and facts.evidence.kind == RECORD:
+        params = {**params, "kind": RECORD}  # read in the record's words
     return {"code": check.code, "result": PASSED if ok else FAILED, "params": params}
 
 
@@ -341,7 +353,12 @@ def check_message(check: dict[str, Any]) -> str:
         if needed is None:  # stored before skips named their cause
             return force_str(_("未检查(前置条件不满足)。"))
         return force_str(_("未检查:%(reason)s。")) % {"reason": force_str(needed.short)}
-    text = force_str(rule.failed if check.get("result") == FAILED else rule.passed)
+    failed, passed = (
+        rule.record_words
+        if rule.record_words and params.get("kind") == RECORD
+        else (rule.failed, rule.passed)
+    )
+    text = force_str(failed if check.get("result") == FAILED else passed)
     try:
         return text % params
     except (KeyError, TypeError, ValueError):

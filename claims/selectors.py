@@ -5,14 +5,34 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
-from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, Payout
+from claims.drop_writes import compensation_expression
+from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, Payout, PriceDrop
+from insurance.models import Policy, PolicyState
 from orders.models import Campaign, Order, OrderLine, OrderState
-from shops.models import Seller
+from shops.models import Seller, Shop, Sku
 
-_CLAIM_RELATED = ("policy__order_line__order", "policy__order_line__sku__listing", "buyer")
+_CLAIM_RELATED = (
+    "policy__order_line__order",
+    "policy__order_line__sku__listing",
+    "buyer",
+    "price_record__shop",
+)
 
 
 def claims_visible_to(user: AbstractBaseUser) -> QuerySet[Claim]:
@@ -185,3 +205,109 @@ def policies_with_claim_in_flight() -> QuerySet:
     """Policies whose claim, filed inside the window, is still being decided or paid: the window
     sweep must not expire them (registered with insurance in ClaimsConfig.ready)."""
     return Claim.objects.filter(state__in=IN_FLIGHT_STATES).values("policy_id")
+
+
+# --- price drops (主动保价) ---------------------------------------------------------------------
+
+
+def _active_claim(policy_ref: str = "policy") -> Subquery:
+    return Subquery(
+        Claim.objects.filter(policy=OuterRef(policy_ref), state__in=ACTIVE_STATES).values("number")[:1]
+    )
+
+
+def price_drops_for_buyer(user: AbstractBaseUser) -> QuerySet[PriceDrop]:
+    """The buyer's detected drops, newest first, each with the number of the claim in flight or
+    paid on its policy (``claim_number``, None while unclaimed)."""
+    return (
+        PriceDrop.objects.filter(policy__buyer=user)
+        .select_related("record__shop", "policy__order_line__order", "policy__order_line__sku__listing")
+        .annotate(claim_number=_active_claim())
+        .order_by("-improved_at", "-pk")
+    )
+
+
+def price_drops_for_lines(line_ids: Iterable[int]) -> dict[int, PriceDrop]:
+    """The detected drop of each insured line that has one (for the order pages)."""
+    drops = (
+        PriceDrop.objects.filter(policy__order_line_id__in=list(line_ids))
+        .select_related("record__shop", "policy")
+        .annotate(claim_number=_active_claim())
+    )
+    return {drop.policy.order_line_id: drop for drop in drops}
+
+
+def seller_unclaimed_drops(seller: Seller) -> list[dict]:
+    """Per campaign of the seller: drops detected on policies still claimable with no claim in
+    flight or paid — the liability that has appeared but is not claimed yet."""
+    in_flight = Claim.objects.filter(policy=OuterRef("policy"), state__in=ACTIVE_STATES)
+    rows = (
+        PriceDrop.objects.filter(policy__seller=seller, policy__state=PolicyState.CLAIMABLE)
+        .exclude(Exists(in_flight))
+        .values(
+            campaign_id=F("policy__coverage__campaign_item__campaign_id"),
+            campaign_name=F("policy__coverage__campaign_item__campaign__name"),
+        )
+        .annotate(drops=Count("pk"), amount_fen=Sum("amount_fen"))
+        .order_by("campaign_id")
+    )
+    return list(rows)
+
+
+def price_change_liability(
+    *, prices: Iterable[tuple[Sku, int]], now: datetime | None = None
+) -> dict[str, int]:
+    """What new public prices would trigger, before the seller saves them (此次改价将触发 N 份保单
+    理赔,预计赔付 ¥X): ``prices`` are (SKU, new unit price) — one for a price change, one per SKU
+    a shop coupon reaches.
+
+    Counted: policies of the same product and spec whose window has not closed (a price still in
+    effect when a window opens counts in it), not in a campaign excluded from claims, with no
+    claim in flight or paid, that this price would give a drop or a higher drop than the one
+    detected. ``payout_fen`` is what those policies would be paid; ``added_fen`` what that adds
+    to the drops already detected.
+    """
+    now = now or timezone.now()
+    totals = {"policies": 0, "payout_fen": 0, "added_fen": 0}
+    for sku, price in prices:
+        product_id = sku.listing.product_id
+        difference = ExpressionWrapper(
+            F("order_line__paid_fen") - Value(price) * F("order_line__quantity"),
+            output_field=BigIntegerField(),
+        )
+        rows = (
+            Policy.objects.filter(
+                state__in=[PolicyState.PENDING, PolicyState.CLAIMABLE],
+                window_ends_at__gt=now,
+                coverage__campaign_item__campaign__excluded_from_claims=False,
+                order_line__sku__listing__product_id=product_id,
+                order_line__sku__specs_key=sku.specs_key,
+                order_line__paid_fen__gt=0,
+            )
+            .exclude(Exists(Claim.objects.filter(policy=OuterRef("pk"), state__in=ACTIVE_STATES)))
+            .annotate(diff=difference)
+            .annotate(amount=compensation_expression(difference="diff"))
+            .annotate(current=Coalesce(F("price_drop__amount_fen"), Value(0)))
+            .filter(diff__gt=0, amount__gt=F("current"))
+            .aggregate(
+                n=Count("pk"),
+                payout=Coalesce(Sum("amount"), Value(0)),
+                added=Coalesce(Sum(F("amount") - F("current")), Value(0)),
+            )
+        )
+        totals["policies"] += rows["n"]
+        totals["payout_fen"] += rows["payout"]
+        totals["added_fen"] += rows["added"]
+    return totals
+
+
+def coupon_liability(*, shop: Shop, amount_fen: int, min_spend_fen: int = 0) -> dict[str, int]:
+    """What a shop-wide coupon would trigger: each of the shop's SKUs at its list price less the
+    coupon, where one unit reaches the threshold."""
+    skus = Sku.objects.filter(listing__shop=shop).select_related("listing")
+    prices = [
+        (sku, sku.price_fen - amount_fen)
+        for sku in skus
+        if sku.price_fen >= min_spend_fen and amount_fen < sku.price_fen
+    ]
+    return price_change_liability(prices=prices)

@@ -17,6 +17,7 @@ from claims.decision import Decision, decide
 from claims.errors import refusal
 from claims.facts import claim_facts
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
+from claims.notifications import tell_claim_decided, tell_claim_filed, tell_payouts
 from core.i18n import stored_text
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
@@ -85,6 +86,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
             data={"evidence_order_number": number},
         )
         _adjudicate_later(claim)
+        tell_claim_filed(claim)
     return claim
 
 
@@ -101,6 +103,7 @@ def _claim_for_decision(pk: int) -> Claim:
             "policy__order_line__order",
             "policy__order_line__sku__listing",
             "policy__order_line__campaign_item__campaign",
+            "price_record",
         )
         .get(pk=pk)
     )
@@ -147,6 +150,7 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
         if claim.state != ClaimState.SUBMITTED:
             return claim
         _decision_apply(claim, decide(claim_facts(claim)))
+        tell_claim_decided(claim)
         if claim.state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -181,6 +185,7 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
             to_state=to_state,
             reason=reason,
         )
+        tell_claim_decided(claim)
         if to_state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -302,6 +307,7 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
         audit_record_query(
             queryset=batch, action="claim_settle", from_state=ClaimState.APPROVED, to_state=ClaimState.PAID
         )
+        tell_payouts(batch)
         policies_mark_claimed(policies=Policy.objects.filter(pk__in=batch.values("policy_id")), now=now)
     return count
 
@@ -355,6 +361,7 @@ def _claims_reject_for_refund(*, policy: Policy) -> None:
             to_state=claim.state,
             reason="order refunded",
         )
+        tell_claim_decided(claim)
 
 
 def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:

@@ -51,3 +51,25 @@ def reconcile() -> bool:
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=1, retry_jitter=True, max_retries=3)
 def summaries_refresh() -> dict:
     return refresh.summaries_refresh()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=5, max_retries=3)
+def price_drops_detect(full: bool = False) -> dict:
+    from claims.detection import price_drops_detect as detect
+
+    return detect(full=bool(full))
+
+
+@shared_task
+def price_drops_follow_up() -> dict:
+    """Beat, every few minutes: bring drops up to date, warn of windows closing with a drop
+    unclaimed, and file the automatic claims that are due."""
+    from claims.detection import price_drops_detect as detect
+    from claims.price_claims import claims_file_automatic, notices_window_closing
+
+    detected = detect()
+    return {
+        "drops_written": detected["drops_written"],
+        "closing_notices": notices_window_closing(),
+        "automatic_claims": claims_file_automatic(),
+    }

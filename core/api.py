@@ -43,6 +43,8 @@ from core.models import AuditEvent, IdempotencyKey
 from core.money import format_fen
 from core.numbers import MAX_ID, NOT_AN_INTEGER, parse_int
 from core.parsers import DepthLimitedJSONParser
+from core.selectors import auto_claim_enabled
+from core.services import preferences_update
 
 # --- errors ---------------------------------------------------------------------------------
 
@@ -394,14 +396,38 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField(source="get_username")
     is_seller = serializers.SerializerMethodField()
     is_staff = serializers.BooleanField()
+    auto_claim = serializers.SerializerMethodField(
+        help_text="自动理赔: the platform files the claim with the window's lowest price shortly "
+        "before the window closes. On for new accounts."
+    )
 
     def get_is_seller(self, user: Any) -> bool:
         return hasattr(user, "seller")
 
+    def get_auto_claim(self, user: Any) -> bool:
+        return auto_claim_enabled(user)
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    auto_claim = serializers.BooleanField(required=True)
+
 
 class MeView(APIView):
-    """Who the caller is: a buyer always, a seller when they own a seller account, staff."""
+    """Who the caller is: a buyer always, a seller when they own a seller account, staff; and
+    the caller's own settings."""
 
     @extend_schema(tags=["auth"], responses=MeSerializer)
     def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change own settings (自动理赔)",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(400)},
+    )
+    def patch(self, request: Request) -> Response:
+        form = MeUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        preferences_update(user=request.user, auto_claim=form.validated_data["auto_claim"])
         return Response(MeSerializer(request.user).data)

@@ -130,6 +130,12 @@ class Policy(models.Model):
             models.Index(fields=["-issued_at", "-id"], name="policy_newest"),
             models.Index(fields=["state", "window_starts_at"]),
             models.Index(fields=["state", "window_ends_at"]),
+            # Price-drop detection walks the claimable policies in primary-key chunks, and follows
+            # those that became claimable since its last run.
+            models.Index(fields=["id"], condition=Q(state="claimable"), name="policy_claimable"),
+            models.Index(
+                fields=["claimable_at"], condition=Q(state="claimable"), name="policy_claimable_since"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,6 +25,7 @@ from core.money import format_fen
 from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_query
 from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
+from insurance.notifications import tell_deposit_low
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from orders.services import campaign_settle
 from shops.models import Seller
@@ -246,6 +247,7 @@ def _charge_premium(policy: Policy, coverage: Coverage) -> None:
     Premium.objects.create(
         policy=policy, kind=PremiumKind.CHARGE, amount_fen=policy.premium_fen, transfer=transfer
     )
+    tell_deposit_low(seller=policy.seller, deposit=user_account(user=seller_user, kind=AccountKind.DEPOSIT))
 
 
 def policies_issue_for_order(*, order: Order) -> list[Policy]:

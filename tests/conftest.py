@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from alipay.services import balance_top_up
@@ -69,10 +70,22 @@ class World:
             Policy.objects.filter(pk=policy.pk).update(
                 window_starts_at=policy.window_starts_at + shift, window_ends_at=policy.window_ends_at + shift
             )
-        # Orders placed during the campaign move with it.
+        # Orders placed during the campaign move with it, and so do the prices they recorded.
+        from shops.models import PriceRecord, PriceSource
+
         for order in Order.objects.filter(campaign=self.campaign):
             Order.objects.filter(pk=order.pk).update(created_at=order.created_at + shift)
+        moved = PriceRecord.objects.filter(
+            Q(order_ref__in=Order.objects.filter(campaign=self.campaign).values("pk"))
+            | Q(source=PriceSource.CAMPAIGN_PRICE, source_id__in=self.campaign.items.values("pk"))
+        )
+        for record in moved:
+            PriceRecord.objects.filter(pk=record.pk).update(observed_at=record.observed_at + shift)
         self.campaign.refresh_from_db()
+        # The window opens: the prices in effect now are seen at its start, as campaigns_advance does.
+        from orders.price_records import record_prices_in_effect
+
+        record_prices_in_effect(campaign=self.campaign, at=self.campaign.ends_at)
 
     def line(self, order: Order) -> OrderLine:
         return order.lines.get()

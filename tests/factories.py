@@ -8,7 +8,17 @@ from django.utils import timezone
 
 from insurance.models import Insurer
 from orders.models import Address, Campaign, CampaignItem, CampaignState
-from shops.models import CatalogProduct, Listing, Platform, Seller, Shop, Sku, specs_key
+from shops.models import (
+    CatalogProduct,
+    Listing,
+    Platform,
+    PriceRecord,
+    PriceSource,
+    Seller,
+    Shop,
+    Sku,
+    specs_key,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -103,3 +113,21 @@ class InsurerFactory(factory.django.DjangoModelFactory):
 
     code = "zhongan"
     name = "众安保险"
+
+
+class PriceRecordFactory(factory.django.DjangoModelFactory):
+    """A public price of a SKU at a given time, as shops.services records it (for times the
+    services cannot reach, such as the edge of a window)."""
+
+    class Meta:
+        model = PriceRecord
+
+    sku = factory.SubFactory(SkuFactory)
+    product_id = factory.LazyAttribute(lambda o: o.sku.listing.product_id)
+    specs_key = factory.LazyAttribute(lambda o: o.sku.specs_key)
+    shop_id = factory.LazyAttribute(lambda o: o.sku.listing.shop_id)
+    platform = factory.LazyAttribute(lambda o: o.sku.listing.shop.platform)
+    unit_price_fen = 9_900
+    observed_at = factory.LazyFunction(timezone.now)
+    source = PriceSource.LIST_PRICE
+    source_id = factory.LazyAttribute(lambda o: o.sku.pk)

@@ -15,6 +15,7 @@ from orders.models import (
     CampaignState,
     OrderAction,
 )
+from orders.price_records import record_campaign_prices, record_prices_in_effect
 from orders.services.errors import OrderRefused
 from shops.models import Seller, Sku
 from shops.services import MAX_PRICE_FEN
@@ -68,6 +69,8 @@ def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, 
         )
         if created:
             audit_record(subject=item, action=OrderAction.CAMPAIGN_ITEM_ADD, actor=actor)
+            if campaign.state == CampaignState.LIVE:
+                record_campaign_prices(campaign, [item], observed_at=timezone.now())
     return item
 
 
@@ -102,10 +105,15 @@ def campaigns_advance(*, now: datetime | None = None) -> dict[str, list[int]]:
             )
         )
         started = _campaign_cas(due_start, from_state=CampaignState.SCHEDULED, to_state=CampaignState.LIVE)
+        for campaign in Campaign.objects.filter(pk__in=started):
+            items = campaign.items.select_related("sku__listing__shop")
+            record_campaign_prices(campaign, list(items), observed_at=campaign.starts_at)
         due_end = list(
             Campaign.objects.filter(state=CampaignState.LIVE, ends_at__lte=now).values_list("pk", flat=True)
         )
         ended = _campaign_cas(due_end, from_state=CampaignState.LIVE, to_state=CampaignState.ENDED)
+        for campaign in Campaign.objects.filter(pk__in=ended):
+            record_prices_in_effect(campaign=campaign, at=campaign.ends_at)
     return {"started": started, "ended": ended}
 
 

@@ -19,6 +19,7 @@ from orders.models import (
     OrderLine,
     OrderState,
 )
+from orders.price_records import record_paid_lines
 from orders.services.errors import OrderRefused
 
 
@@ -71,6 +72,7 @@ def order_pay(*, order: Order, buyer: AbstractBaseUser) -> Order:
         _transition(
             order, to_state=OrderState.PAID, stamp="paid_at", actor=buyer, action=OrderAction.ORDER_PAY
         )
+        record_paid_lines(order)
         announce(OrderEvent.PAID, order=order)
     return order
 

@@ -162,6 +162,7 @@ def test_session_authentication_works_too(world, client):
         "username": "alice",
         "is_seller": False,
         "is_staff": False,
+        "auto_claim": True,
     }
 
 

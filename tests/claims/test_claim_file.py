@@ -42,7 +42,7 @@ def test_it_adjudicates_after_commit(
         claim = claim_file(
             order_line=insured_line, evidence_order_number=place_evidence().number, buyer=world.alice
         )
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # adjudication first, then the e-mail of the seller's notice
     claim.refresh_from_db()
     assert claim.state == ClaimState.SUBMITTED  # nothing ran inside the filing transaction
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alipay.services import balance_top_up
+from claims.demo import align_price_records, seed_price_drops
 from claims.summaries.refresh import summaries_refresh
 from core.models import AuditEvent
 from core.permissions import INSURER_STAFF, ensure_staff_groups
@@ -63,6 +64,7 @@ class Command(BaseCommand):
                 self._world(users)
             # The demo's history was back-dated: count it all now rather than by the audit log.
             summaries_refresh(full=True)
+        seed_price_drops()
         self._print(users)
 
     def _users(self) -> dict:
@@ -203,6 +205,8 @@ class Command(BaseCommand):
                 window_ends_at=policy.window_ends_at - shift,
                 issued_at=policy.issued_at - shift,
             )
+        campaign.refresh_from_db()
+        align_price_records(campaign)
         campaigns_advance()
         policy_windows_advance()
         # After the campaign the same earbuds sell for less in the Taobao shop: a covered price drop.
