@@ -4,15 +4,15 @@ the claims and payouts of their shops. Every decision is shown check by check.""
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims import rules, selectors
+from claims.errors import refusal
 from claims.models import Claim, Payout
-from claims.services import ClaimRefused, claim_file
+from claims.services import claim_file
 from core.api import (
     IDEMPOTENCY_PARAMETER,
     AuditEventSerializer,
@@ -84,10 +84,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReviewReasonSerializer(many=True))
     def get_review_reasons(self, claim: Claim) -> list[dict]:
-        return [
-            {"code": code, "message": str(rules.REVIEW_MESSAGES.get(code, code))}
-            for code in claim.review_reasons
-        ]
+        return [{"code": code, "message": rules.review_message(code)} for code in claim.review_reasons]
 
 
 class ClaimDetailSerializer(ClaimSerializer):
@@ -121,7 +118,7 @@ def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
         OrderLine.objects.filter(order=order, pk=line_id).select_related("order").first() if order else None
     )
     if line is None:
-        raise ClaimRefused("not_found", _("订单不存在。"))
+        raise refusal("not_found")
     return line
 
 
@@ -153,7 +150,8 @@ class ClaimViewSet(
         description=(
             "Stored at once as `submitted` and adjudicated in the background; read it again for the "
             "decision. Filing the same evidence again while the claim is in flight returns that claim. "
-            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number` (400), "
+            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number`, "
+            "`evidence_not_found` (400: no order has that number; no claim is kept), "
             "`not_found` (404: no such order or line among the caller's own)."
         ),
         request=ClaimFileSerializer,

@@ -24,6 +24,18 @@ IN_FLIGHT_STATES = [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPRO
 ACTIVE_STATES = [*IN_FLIGHT_STATES, ClaimState.PAID]
 
 
+class ClaimAction(models.TextChoices):
+    """What a claim's audit rows record: the steps of its timeline as the buyer reads them."""
+
+    FILE = "claim_file", _("提交理赔申请")
+    ADJUDICATE = "claim_adjudicate", _("系统判责")
+    REVIEW = "claim_review", _("保险公司人工审核")
+    SETTLE = "claim_settle", _("赔款已打入支付宝余额")
+    REJECT_REFUND = "claim_reject_refund", _("原订单退款,理赔关闭")
+    REDUCE_REFUND = "claim_reduce_refund", _("原订单部分退款,赔付金额调整")
+    PAYOUT_CLAWBACK = "payout_clawback", _("订单退款,理赔款追回")
+
+
 class Claim(models.Model):
     number = models.CharField(_("理赔单号"), max_length=32, unique=True)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")

@@ -26,6 +26,18 @@ class Insurer(models.Model):
         return self.name
 
 
+class InsuranceAction(models.TextChoices):
+    """What coverage and policy audit rows record."""
+
+    COVERAGE_UPDATE = "coverage_update", _("开启或修改保价服务")
+    COVERAGE_OFF = "coverage_off", _("关闭保价服务")
+    POLICY_ISSUE = "policy_issue", _("出具保单")
+    POLICY_OPEN = "policy_open", _("保单可理赔")
+    POLICY_EXPIRE = "policy_expire", _("保价期结束,保单过期")
+    POLICY_VOID = "policy_void", _("保单失效(订单退款或关闭)")
+    POLICY_CLAIMED = "policy_claimed", _("保单已理赔")
+
+
 class Coverage(models.Model):
     """Price protection a seller gifts on one campaign item (赠保价险)."""
 

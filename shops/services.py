@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import InvalidInput
 from core.numbers import require_int
 from core.services import audit_record
-from shops.models import Coupon, Shop, Sku
+from shops.models import Coupon, Shop, ShopAction, Sku
 
 MAX_PRICE_FEN = 10**10  # ¥100,000,000: beyond any Juhuasuan item
 
@@ -32,7 +32,9 @@ def sku_price_change(*, sku: Sku, price_fen: int, actor=None) -> Sku:
         old = sku.price_fen
         sku.price_fen = price_fen
         sku.save(update_fields=["price_fen", "updated_at"])
-        audit_record(subject=sku, action="price_change", actor=actor, data={"from": old, "to": price_fen})
+        audit_record(
+            subject=sku, action=ShopAction.PRICE_CHANGE, actor=actor, data={"from": old, "to": price_fen}
+        )
     return sku
 
 
@@ -64,5 +66,5 @@ def coupon_issue(
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        audit_record(subject=coupon, action="coupon_issue", actor=actor)
+        audit_record(subject=coupon, action=ShopAction.COUPON_ISSUE, actor=actor)
     return coupon
