@@ -6,13 +6,16 @@ then moved back in time as a whole, so that every row it left is exactly what th
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from alipay.services import balance_top_up
 from claims.demo import align_price_records, seed_price_drops
+from claims.demo_month import play_month
 from claims.summaries.refresh import summaries_refresh
 from core.models import AuditEvent
 from core.permissions import INSURER_STAFF, ensure_staff_groups
@@ -57,7 +60,21 @@ PRODUCTS = [
 class Command(BaseCommand):
     help = "Create the demo world (safe to run again) and print where to log in."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Throw every row of this database away first, then seed a fresh demo month.",
+        )
+
     def handle(self, *args, **options) -> None:
+        if options["reset"]:
+            if settings.PRODUCTION:
+                raise CommandError(
+                    "seed_demo --reset empties the database: refused with DJANGO_ENV=production."
+                )
+            self.stdout.write("Emptying the database for a fresh demo …")
+            call_command("flush", interactive=False, verbosity=0)
         users = self._users()
         if not Seller.objects.filter(user=users["seller"]).exists():
             with transaction.atomic():
@@ -133,6 +150,8 @@ class Command(BaseCommand):
         )
         coupon_issue(shop=None, name="聚划算红包 5 元", amount_fen=500, valid_until=now + timedelta(days=30))
 
+        # The month before today: dozens of buyers, three campaigns, drops, claims in every state.
+        play_month(seller=seller, insurer=insurer, skus=skus)
         self._ended_campaign(seller, insurer, skus, users["buyer"], address)
         live = campaign_create(
             seller=seller,
