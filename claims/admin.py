@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from claims import rules, services
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
+from claims.selectors import CLAIM_INSURER, PAYOUT_INSURER
 from core.admin import (
     AuditHistoryMixin,
     DomainAdmin,
@@ -26,10 +27,11 @@ from core.admin import (
     admin_link,
     fen_column,
     related_column,
-    titled_filter,
 )
 from core.errors import ServiceError
 from core.money import format_fen
+from insurance.admin import INSURER_FILTER, InsurerFenced
+from insurance.selectors import insurer_ids_of
 from orders.models import Order, OrderLine, normalise_text
 from orders.selectors import order_by_number
 
@@ -171,7 +173,8 @@ def _order_comparison(claim: Claim) -> dict[str, Any]:
 
 
 @admin.register(Claim)
-class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
+class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    insurer_path = CLAIM_INSURER
     list_display = (
         "number",
         "state",
@@ -184,7 +187,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
         "decided_by_link",
         "decided_at",
     )
-    list_filter = (ClaimStateFilter, ("policy__coverage__insurer", titled_filter(_("保险公司"))), "filed_at")
+    list_filter = (ClaimStateFilter, (CLAIM_INSURER, INSURER_FILTER), "filed_at")
     list_select_related = ("buyer", "policy__coverage__insurer", "decided_by")
     search_fields = (
         "=number",
@@ -377,14 +380,15 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     @admin.action(description=_("立即结算所有已通过的理赔"), permissions=["change"])
     def settle_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
-        # Settlement pays every approved claim, not only the selected ones: it is the same
-        # batch job the scheduler runs, started now.
-        paid = services.claims_settle()
+        # Settlement pays every approved claim of the officer's insurers, not only the selected
+        # ones: it is the same batch job the scheduler runs, started now.
+        paid = services.claims_settle(insurer_ids=insurer_ids_of(request.user))
         self.message_user(request, _("已结算 %(count)d 笔已通过的理赔。") % {"count": paid}, messages.SUCCESS)
 
 
 @admin.register(Payout)
-class PayoutAdmin(LedgerAdmin):
+class PayoutAdmin(InsurerFenced, LedgerAdmin):
+    insurer_path = PAYOUT_INSURER
     list_display = (
         "claim_link",
         "amount",
@@ -395,7 +399,7 @@ class PayoutAdmin(LedgerAdmin):
         "transfer_link",
         "created_at",
     )
-    list_filter = (("claim__policy__coverage__insurer", titled_filter(_("保险公司"))),)
+    list_filter = ((PAYOUT_INSURER, INSURER_FILTER),)
     list_select_related = ("claim__buyer", "claim__policy__coverage__insurer", "transfer")
     search_fields = ("=claim__number", "claim__buyer__username", "transfer__key")
     date_hierarchy = "created_at"

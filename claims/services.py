@@ -14,6 +14,7 @@ from alipay.models import Account, AccountKind, Transfer, TransferKind
 from alipay.services import Leg, insurer_account, transfer_post, transfers_post_query, user_account
 from claims import rules
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
+from claims.selectors import claims_of_insurers
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.numbers import new_number
@@ -176,6 +177,12 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
         raise InvalidInput("reason_too_long", _("审核意见不能超过 2000 字。"))
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim.pk)
+        # An officer decides only the claims of the insurers they work for; to anybody else the
+        # claim does not exist. And nobody decides a claim they filed themselves as a buyer.
+        if not claims_of_insurers(staff).filter(pk=claim.pk).exists():
+            raise ClaimRefused("not_found", _("理赔不存在。"))
+        if claim.buyer_id == staff.pk:
+            raise ClaimRefused("own_claim", _("不能审核自己提交的理赔。"))
         # A repeat finds its own decision, even when settlement has paid the approved claim since.
         done = {to_state, ClaimState.PAID} if to_state == ClaimState.APPROVED else {to_state}
         if claim.state in done and claim.decided_by_id == staff.pk:
@@ -213,24 +220,39 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _claim_batch(*, batch_size: int, now: datetime) -> int:
-    """Compare-and-set a batch of approved claims to 'paid', marked by ``now``.
+def _claim_batch(*, batch_size: int, now: datetime, insurer_ids: list[int] | None) -> int:
+    """Compare-and-set a batch of approved claims to 'paid', marked by ``now`` (only the claims
+    of ``insurer_ids`` when given).
 
     On PostgreSQL the batch is chosen with ``FOR UPDATE SKIP LOCKED``, so concurrent settlers take
     disjoint batches instead of queueing on the same rows; SQLite has a single writer anyway.
     """
-    table, policy = Claim._meta.db_table, Policy._meta.db_table
+    table, policy, coverage = Claim._meta.db_table, Policy._meta.db_table, Coverage._meta.db_table
     # The policy rows are locked first, in the order every path uses (policy → claim): a refund
     # voiding a policy and a settler paying its claim queue instead of deadlocking.
     lock = " FOR UPDATE OF p SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    only, only_params = "", []
+    if insurer_ids is not None:
+        if not insurer_ids:
+            return 0
+        marks = ", ".join(["%s"] * len(insurer_ids))
+        only = f" AND p.coverage_id IN (SELECT id FROM {coverage} WHERE insurer_id IN ({marks}))"
+        only_params = list(insurer_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             # The outer state check is the compare-and-set: the subquery reads claims without
             # locking them, so a claim another settler paid a moment ago can come back from it.
             f"UPDATE {table} SET state = %s, paid_at = %s WHERE state = %s AND id IN "
             f"(SELECT c.id FROM {table} c JOIN {policy} p ON p.id = c.policy_id "
-            f"WHERE c.state = %s ORDER BY c.id LIMIT %s{lock})",
-            [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, ClaimState.APPROVED, batch_size],
+            f"WHERE c.state = %s{only} ORDER BY c.id LIMIT %s{lock})",
+            [
+                ClaimState.PAID,
+                _db_time(now),
+                ClaimState.APPROVED,
+                ClaimState.APPROVED,
+                *only_params,
+                batch_size,
+            ],
         )
         return cursor.rowcount
 
@@ -258,18 +280,21 @@ def _ensure_buyer_accounts(batch: QuerySet[Claim]) -> None:
         )
 
 
-def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None = None) -> int:
+def claims_settle_batch(
+    *, batch_size: int | None = None, now: datetime | None = None, insurer_ids: list[int] | None = None
+) -> int:
     """Pay one batch of approved claims into buyers' balances, exactly once.
 
     One transaction: claim the batch (approved → paid, compare-and-set), post its payouts as
     ledger transfers, write the payout rows, mark the policies claimed, and audit — each a single
     set-based statement. The one-to-one payout per claim and the unique transfer key
     ``payout:claim:<id>`` make a second payout impossible even if two settlers raced.
+    ``insurer_ids`` limits the batch to those insurers' claims (an officer settling their own).
     """
     batch_size = batch_size or settings.BAOJIA["BATCH_SIZE"]
     now = now or timezone.now()
     with transaction.atomic():
-        count = _claim_batch(batch_size=batch_size, now=now)
+        count = _claim_batch(batch_size=batch_size, now=now, insurer_ids=insurer_ids)
         if not count:
             return 0
         batch = Claim.objects.filter(state=ClaimState.PAID, paid_at=now)
@@ -320,10 +345,12 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
     return count
 
 
-def claims_settle(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
+def claims_settle(
+    *, batch_size: int | None = None, max_batches: int | None = None, insurer_ids: list[int] | None = None
+) -> int:
     paid = batches = 0
     while max_batches is None or batches < max_batches:
-        done = claims_settle_batch(batch_size=batch_size)
+        done = claims_settle_batch(batch_size=batch_size, insurer_ids=insurer_ids)
         if not done:
             break
         paid += done

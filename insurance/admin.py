@@ -28,14 +28,32 @@ from core.admin import (
 )
 from core.money import format_fen
 from insurance.models import Coverage, Insurer, Policy, Premium, PremiumKind
+from insurance.selectors import POLICY_INSURER, fenced
 from orders.models import Campaign
 from shops.models import Shop
 
 AUDIT_FIELDSET = AuditHistoryMixin.AUDIT_FIELDSET
+# The insurer filter offers only the insurers the user's rows belong to.
+INSURER_FILTER = titled_filter(_("保险公司"), admin.RelatedOnlyFieldListFilter)
+
+
+class InsurerFenced:
+    """An admin whose rows belong to an insurer: staff see (and act on) only the rows of the
+    insurers they work for, a superuser every row; another insurer's row is a 404.
+
+    ``insurer_path`` is the lookup from a row to its insurer.
+    """
+
+    insurer_path: str
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        return fenced(queryset, user=request.user, insurer_path=self.insurer_path)
 
 
 @admin.register(Insurer)
-class InsurerAdmin(DomainAdmin):
+class InsurerAdmin(InsurerFenced, DomainAdmin):
+    insurer_path = "pk"
     list_display = ("name", "code")
     search_fields = ("name", "code")
     autocomplete_fields = ("staff",)
@@ -47,7 +65,8 @@ class InsurerAdmin(DomainAdmin):
 
 
 @admin.register(Coverage)
-class CoverageAdmin(AuditHistoryMixin, DomainAdmin):
+class CoverageAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    insurer_path = "insurer"
     list_display = (
         "campaign_item_link",
         "insurer_link",
@@ -58,7 +77,7 @@ class CoverageAdmin(AuditHistoryMixin, DomainAdmin):
         "review_threshold",
         "turned_on_at",
     )
-    list_filter = ("enabled", ("insurer", titled_filter(_("保险公司"))))
+    list_filter = ("enabled", ("insurer", INSURER_FILTER))
     list_select_related = ("campaign_item__campaign", "campaign_item__sku__listing", "insurer")
     search_fields = ("campaign_item__campaign__name", "campaign_item__sku__listing__title", "insurer__name")
     date_hierarchy = "turned_on_at"
@@ -179,17 +198,26 @@ class ReportRow:
         return [*(format_fen(a) for a in amounts), self.loss_ratio_percent]
 
 
-def report_rows(dimension: str) -> list[ReportRow]:
-    """Premiums and payouts per insurer, shop or campaign: one SQL statement per dimension."""
+def _premiums(user) -> QuerySet[Premium]:
+    return fenced(Premium.objects.all(), user=user, insurer_path=f"policy__{POLICY_INSURER}")
+
+
+def _payouts(user) -> QuerySet[Payout]:
+    return fenced(Payout.objects.all(), user=user, insurer_path=f"claim__policy__{POLICY_INSURER}")
+
+
+def report_rows(dimension: str, *, user) -> list[ReportRow]:
+    """Premiums and payouts per insurer, shop or campaign, of the insurers ``user`` works for:
+    one SQL statement per dimension."""
     model, premium_path, payout_path, _label = DIMENSIONS[dimension]
-    charges = Premium.objects.filter(kind=PremiumKind.CHARGE)
-    refunds = Premium.objects.filter(kind=PremiumKind.REFUND)
+    charges = _premiums(user).filter(kind=PremiumKind.CHARGE)
+    refunds = _premiums(user).filter(kind=PremiumKind.REFUND)
     rows = (
         model.objects.annotate(
             charged=_sum_of(charges, premium_path, "amount_fen"),
             refunded=_sum_of(refunds, premium_path, "amount_fen"),
-            paid_out=_sum_of(Payout.objects.all(), payout_path, "amount_fen"),
-            clawed=_sum_of(Payout.objects.all(), payout_path, "clawed_back_fen"),
+            paid_out=_sum_of(_payouts(user), payout_path, "amount_fen"),
+            clawed=_sum_of(_payouts(user), payout_path, "clawed_back_fen"),
         )
         .filter(Q(charged__gt=0) | Q(refunded__gt=0) | Q(paid_out__gt=0))
         .order_by("pk")
@@ -208,12 +236,12 @@ def report_rows(dimension: str) -> list[ReportRow]:
     ]
 
 
-def report_total() -> ReportRow:
-    premiums = Premium.objects.aggregate(
+def report_total(*, user) -> ReportRow:
+    premiums = _premiums(user).aggregate(
         charged=Coalesce(Sum("amount_fen", filter=Q(kind=PremiumKind.CHARGE)), 0),
         refunded=Coalesce(Sum("amount_fen", filter=Q(kind=PremiumKind.REFUND)), 0),
     )
-    payouts = Payout.objects.aggregate(
+    payouts = _payouts(user).aggregate(
         paid_out=Coalesce(Sum("amount_fen"), 0), clawed=Coalesce(Sum("clawed_back_fen"), 0)
     )
     return ReportRow(
@@ -268,7 +296,8 @@ def _csv_lines(sections: list[tuple[str, object, list[ReportRow]]], total: Repor
 
 
 @admin.register(Policy)
-class PolicyAdmin(AuditHistoryMixin, DomainAdmin):
+class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    insurer_path = POLICY_INSURER
     list_display = (
         "number",
         "state",
@@ -281,7 +310,7 @@ class PolicyAdmin(AuditHistoryMixin, DomainAdmin):
         "window_ends_at",
         "issued_at",
     )
-    list_filter = ("state", ("coverage__insurer", titled_filter(_("保险公司"))))
+    list_filter = ("state", (POLICY_INSURER, INSURER_FILTER))
     list_select_related = ("coverage__insurer", "order_line__order", "buyer", "seller")
     search_fields = ("=number", "=order_line__order__number", "buyer__username", "seller__name")
     date_hierarchy = "issued_at"
@@ -359,8 +388,8 @@ class PolicyAdmin(AuditHistoryMixin, DomainAdmin):
     def report_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        sections = [(key, DIMENSIONS[key][3], report_rows(key)) for key in DIMENSIONS]
-        total = report_total()
+        sections = [(key, DIMENSIONS[key][3], report_rows(key, user=request.user)) for key in DIMENSIONS]
+        total = report_total(user=request.user)
         if request.GET.get("format") == "csv":
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="baojia-loss-report.csv"'
@@ -380,9 +409,10 @@ class PolicyAdmin(AuditHistoryMixin, DomainAdmin):
 
 
 @admin.register(Premium)
-class PremiumAdmin(LedgerAdmin):
+class PremiumAdmin(InsurerFenced, LedgerAdmin):
+    insurer_path = f"policy__{POLICY_INSURER}"
     list_display = ("id", "policy_link", "kind", "amount", "insurer_link", "transfer_link", "created")
-    list_filter = ("kind", ("policy__coverage__insurer", titled_filter(_("保险公司"))))
+    list_filter = ("kind", (f"policy__{POLICY_INSURER}", INSURER_FILTER))
     list_select_related = ("policy__coverage__insurer", "transfer")
     search_fields = ("=policy__number", "transfer__key")
     date_hierarchy = "created_at"

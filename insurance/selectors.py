@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -19,6 +20,38 @@ from django.db.models.functions import Coalesce, Least
 from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
 from orders.models import CampaignItem, CampaignState, Order, OrderLine, OrderState
 from shops.models import Seller
+
+# From a policy to the insurer that underwrote it.
+POLICY_INSURER = "coverage__insurer"
+
+
+def insurers_of(user: AbstractBaseUser) -> QuerySet[Insurer]:
+    """The insurers whose business ``user`` sees and decides as staff: every insurer for a
+    superuser, the insurers they belong to for other active staff, none for anybody else.
+
+    The one rule behind the admin's querysets and reports, the API's staff reads and the review
+    services: an officer of insurer B never sees, decides or pays out insurer A's claims.
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return Insurer.objects.none()
+    if user.is_superuser:
+        return Insurer.objects.all()
+    return Insurer.objects.filter(staff=user)
+
+
+def fenced(queryset: QuerySet, *, user: AbstractBaseUser, insurer_path: str) -> QuerySet:
+    """``queryset`` cut to the rows of the insurers ``user`` works for; ``insurer_path`` is the
+    lookup from a row to its insurer (``"policy__coverage__insurer"``, or ``"pk"`` for insurers)."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{insurer_path}__in": insurers_of(user).values("pk")})
+
+
+def insurer_ids_of(user: AbstractBaseUser) -> list[int] | None:
+    """The ids of ``insurers_of(user)``, or None for a superuser (every insurer, present and future)."""
+    if user.is_active and user.is_superuser:
+        return None
+    return list(insurers_of(user).values_list("pk", flat=True))
 
 
 def campaign_items_for_seller(seller: Seller) -> QuerySet[CampaignItem]:

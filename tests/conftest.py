@@ -142,6 +142,17 @@ def staff(world):
 
 
 @pytest.fixture
+def staff_b(world):
+    """A claims officer of another insurer (平安保险): none of the world's claims are hers."""
+    from core.permissions import INSURER_STAFF, ensure_staff_groups
+
+    user = UserFactory(username="officer_pingan", is_staff=True)
+    user.groups.add(ensure_staff_groups()[INSURER_STAFF])
+    InsurerFactory(code="pingan", name="平安保险").staff.add(user)
+    return user
+
+
+@pytest.fixture
 def insured_line(world) -> OrderLine:
     """Alice bought one insured SKU at ¥159.00 in the campaign, the trade succeeded, the campaign
     has just ended and the window sweep has made her policy claimable."""

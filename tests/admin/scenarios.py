@@ -59,6 +59,7 @@ def lifecycle(
     *,
     buyers: int,
     insurer: Insurer | None = None,
+    buyer_users: list | None = None,
     review_threshold_fen: int | None = None,
     file_claims: bool = True,
     adjudicate: bool = True,
@@ -73,7 +74,7 @@ def lifecycle(
     With the defaults every claim is approved and paid, and the first buyer's order is then half
     refunded so that half its payout is clawed back. ``extras`` adds a seller, a shop, a coupon
     and an insurer per buyer, and a campaign with a covered item, so that every admin list
-    grows with ``buyers``.
+    grows with ``buyers``. ``buyer_users`` buy instead of new buyers when given.
     """
     product = CatalogProductFactory()
     sku = SkuFactory(listing=ListingFactory(shop=world.tmall, product=product), price_fen=19_900)
@@ -89,8 +90,8 @@ def lifecycle(
     )
     result = Lifecycle(campaign=campaign, coverage=coverage)
     people = []
-    for _ in range(buyers):
-        buyer = UserFactory()
+    for n in range(buyers):
+        buyer = buyer_users[n] if buyer_users else UserFactory()
         balance_top_up(user=buyer, amount_fen=100_000, key=f"admin-topup-{buyer.pk}")
         address = AddressFactory(user=buyer)
         order = order_place(buyer=buyer, address=address, items=[(sku, 1)])
@@ -137,8 +138,17 @@ def lifecycle(
     return result
 
 
-def in_review(world, *, buyers: int = 1) -> list[Claim]:
-    """Claims above the coverage's review threshold (¥1.00), waiting for staff."""
-    claims = lifecycle(world, buyers=buyers, review_threshold_fen=100, settle=False, extras=False).claims
+def in_review(world, *, buyers: int = 1, insurer: Insurer | None = None, buyer=None) -> list[Claim]:
+    """Claims above the coverage's review threshold (¥1.00), waiting for staff (of ``insurer``,
+    the world's by default; filed by ``buyer`` when given)."""
+    claims = lifecycle(
+        world,
+        buyers=buyers,
+        insurer=insurer,
+        buyer_users=[buyer] if buyer else None,
+        review_threshold_fen=100,
+        settle=False,
+        extras=False,
+    ).claims
     assert all(c.state == ClaimState.IN_REVIEW for c in claims), [c.state for c in claims]
     return claims
