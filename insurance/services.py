@@ -116,6 +116,10 @@ def coverage_turn_on(
         "review_threshold_fen": review_threshold_fen,
     }
     with transaction.atomic():
+        # Lock the campaign item first: a coverage row that does not exist yet cannot be locked,
+        # so two first-time switches would both insert one. The second waits here, then reads
+        # the first one's coverage (READ COMMITTED re-reads after the wait) and finds it on.
+        CampaignItem.objects.select_for_update().filter(pk=campaign_item.pk).exists()
         coverage = Coverage.objects.select_for_update().filter(campaign_item=campaign_item).first()
         if coverage and coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
             return coverage

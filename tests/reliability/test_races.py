@@ -157,3 +157,44 @@ def test_issued_policies_keep_their_insurer_and_cap(world):
     coverage_turn_on(
         campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, premium_rate_bp=90
     )
+
+
+# Issue 10 point 3: two first-time coverage switches on the same item raced into an IntegrityError
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_coverage_switches_see_each_other(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes its write lock at BEGIN (IMMEDIATE): two switches cannot interleave")
+    from core.models import AuditEvent
+    from insurance.models import Coverage
+    from tests.factories import CampaignItemFactory, ListingFactory, SkuFactory
+
+    threads_per_item, items = 4, []
+    errors: list[str] = []
+
+    def switch(item, barrier) -> None:
+        try:
+            barrier.wait(5)
+            coverage_turn_on(campaign_item=item, insurer=world.coverage.insurer, seller=world.seller)
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+        finally:
+            connections.close_all()
+
+    for _ in range(12):
+        item = CampaignItemFactory(
+            campaign=world.campaign, sku=SkuFactory(listing=ListingFactory(shop=world.tmall))
+        )
+        barrier = threading.Barrier(threads_per_item)
+        threads = [threading.Thread(target=switch, args=(item, barrier)) for _ in range(threads_per_item)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        items.append(item)
+
+    assert errors == []
+    for item in items:
+        coverage = Coverage.objects.get(campaign_item=item)
+        assert coverage.enabled
+        turned_on = AuditEvent.objects.filter(object_id=coverage.pk, action="coverage_on")
+        assert turned_on.count() == 1  # the others found it on and changed nothing
