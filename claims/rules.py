@@ -110,7 +110,7 @@ def evaluate(claim: Claim) -> Verdict:
         and policy.state != PolicyState.VOIDED,
     )
     verdict.add("window_not_open", claim.filed_at >= policy.window_starts_at)
-    verdict.add("window_closed", claim.filed_at < policy.window_ends_at, days=policy.coverage.window_days)
+    verdict.add("window_closed", claim.filed_at < policy.window_ends_at, days=policy.window_days)
     others = Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES).exclude(pk=claim.pk)
     verdict.add("already_claimed", not others.exists())
 
@@ -164,7 +164,7 @@ def evaluate(claim: Claim) -> Verdict:
 
 def compensation(*, paid_fen: int, refunded_fen: int, difference_fen: int, cap_fen: int | None) -> int:
     """The payout: the price difference, reduced in proportion to any partial refund (rounded
-    down to the fen), never above what was paid, and within the coverage's per-claim cap."""
+    down to the fen), never above what was paid, and within the policy's per-claim cap."""
     if paid_fen <= 0 or difference_fen <= 0:
         return 0
     amount = min(difference_fen, paid_fen) * (paid_fen - refunded_fen) // paid_fen

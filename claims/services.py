@@ -20,7 +20,7 @@ from core.i18n import stored_text
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
 from core.services import audit_record, audit_record_query
-from insurance.models import Coverage, Insurer, Policy
+from insurance.models import Insurer, Policy
 from insurance.services import policies_mark_claimed
 from orders.models import OrderLine
 
@@ -103,7 +103,6 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
         claim = (
             Claim.objects.select_for_update(of=("self",))
             .select_related(
-                "policy__coverage",
                 "policy__order_line__order",
                 "policy__order_line__sku__listing",
                 "policy__order_line__campaign_item__campaign",
@@ -119,13 +118,13 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
         # keeps one evidence order behind one live claim).
         if verdict.passed:
             line = claim.policy.order_line
-            coverage = claim.policy.coverage
+            policy = claim.policy
             difference = line.paid_fen - verdict.evidence_line.paid_fen
             amount = rules.compensation(
                 paid_fen=line.paid_fen,
                 refunded_fen=line.refunded_fen,
                 difference_fen=difference,
-                cap_fen=coverage.per_claim_cap_fen,
+                cap_fen=policy.per_claim_cap_fen,
             )
             claim.price_difference_fen = difference
             claim.compensation_fen = amount or None
@@ -134,12 +133,13 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
                 amount_fen=amount,
                 paid_fen=line.paid_fen,
                 evidence_fen=verdict.evidence_line.paid_fen,
-                threshold_fen=coverage.review_threshold_fen,
+                threshold_fen=policy.review_threshold_fen,
             )
             if not amount:
                 claim.state = ClaimState.REJECTED
             elif claim.review_reasons:
                 claim.state = ClaimState.IN_REVIEW
+                claim.review_started_at = claim.decided_at
             else:
                 claim.state = ClaimState.APPROVED
         else:
@@ -152,6 +152,7 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
                 "compensation_fen",
                 "evidence_order",
                 "review_reasons",
+                "review_started_at",
                 "state",
             ]
         )
@@ -227,7 +228,7 @@ def _claim_batch(*, batch_size: int, now: datetime, insurer_ids: list[int] | Non
     On PostgreSQL the batch is chosen with ``FOR UPDATE SKIP LOCKED``, so concurrent settlers take
     disjoint batches instead of queueing on the same rows; SQLite has a single writer anyway.
     """
-    table, policy, coverage = Claim._meta.db_table, Policy._meta.db_table, Coverage._meta.db_table
+    table, policy = Claim._meta.db_table, Policy._meta.db_table
     # The policy rows are locked first, in the order every path uses (policy → claim): a refund
     # voiding a policy and a settler paying its claim queue instead of deadlocking.
     lock = " FOR UPDATE OF p SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -236,7 +237,7 @@ def _claim_batch(*, batch_size: int, now: datetime, insurer_ids: list[int] | Non
         if not insurer_ids:
             return 0
         marks = ", ".join(["%s"] * len(insurer_ids))
-        only = f" AND p.coverage_id IN (SELECT id FROM {coverage} WHERE insurer_id IN ({marks}))"
+        only = f" AND p.insurer_id IN ({marks})"
         only_params = list(insurer_ids)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -299,12 +300,11 @@ def claims_settle_batch(
             return 0
         batch = Claim.objects.filter(state=ClaimState.PAID, paid_at=now)
         _ensure_buyer_accounts(batch)
-        for insurer in Insurer.objects.filter(coverages__policies__claims__in=batch).distinct():
+        for insurer in Insurer.objects.filter(policies__claims__in=batch).distinct():
             insurer_account(code=insurer.code, name=insurer.name)
-        claim, policy, coverage, insurer, account, transfer = (
+        claim, policy, insurer, account, transfer = (
             Claim._meta.db_table,
             Policy._meta.db_table,
-            Coverage._meta.db_table,
             Insurer._meta.db_table,
             Account._meta.db_table,
             Transfer._meta.db_table,
@@ -312,8 +312,9 @@ def claims_settle_batch(
         rows_sql = (
             f"SELECT %s || c.id AS key, %s || c.number AS memo, %s || c.id AS reference, "
             f"ia.id AS debit, ba.id AS credit, c.compensation_fen AS amount FROM {claim} c "
-            f"JOIN {policy} p ON p.id = c.policy_id JOIN {coverage} cv ON cv.id = p.coverage_id "
-            f"JOIN {insurer} i ON i.id = cv.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
+            # The policy's own insurer pays: the one that underwrote it when it was issued.
+            f"JOIN {policy} p ON p.id = c.policy_id "
+            f"JOIN {insurer} i ON i.id = p.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
             f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %s "
             "WHERE c.state = %s AND c.paid_at = %s"
         )
@@ -388,7 +389,7 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
             paid_fen=line.paid_fen,
             refunded_fen=line.refunded_fen,
             difference_fen=claim.price_difference_fen or 0,
-            cap_fen=policy.coverage.per_claim_cap_fen,
+            cap_fen=policy.per_claim_cap_fen,
         )
         if amount == claim.compensation_fen:
             continue
@@ -411,7 +412,7 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
 def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -> None:
     """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected;
     a payout already made is clawed back in proportion to what was refunded."""
-    policy = Policy.objects.filter(order_line=line).select_related("coverage__insurer").first()
+    policy = Policy.objects.filter(order_line=line).select_related("insurer").first()
     if policy is None:
         return
     if line.refunded_fen >= line.paid_fen:
@@ -448,7 +449,7 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
         paid_fen=line.paid_fen,
         refunded_fen=line.refunded_fen,
         difference_fen=payout.claim.price_difference_fen or 0,
-        cap_fen=policy.coverage.per_claim_cap_fen,
+        cap_fen=policy.per_claim_cap_fen,
     )
     clawback = payout.amount_fen - payout.clawed_back_fen - allowed
     if clawback <= 0:
@@ -459,7 +460,7 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
         legs=[
             Leg(user_account(user=line.order.buyer, kind=AccountKind.BUYER), -clawback),
             Leg(
-                insurer_account(code=policy.coverage.insurer.code, name=policy.coverage.insurer.name),
+                insurer_account(code=policy.insurer.code, name=policy.insurer.name),
                 clawback,
             ),
         ],

@@ -1,21 +1,15 @@
-"""Insurers, coverage, policies and premiums; and the staff report of premiums against payouts."""
+"""Insurers and their products (保险产品), coverage, policies and premiums. Every row belongs to
+an insurer, and staff see only their own insurers' rows."""
 
-import csv
-from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import BigIntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
-from django.urls import path
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Claim, Payout
 from core.admin import (
     AuditHistoryMixin,
     DomainAdmin,
@@ -26,11 +20,17 @@ from core.admin import (
     related_column,
     titled_filter,
 )
-from core.money import format_fen
-from insurance.models import Coverage, Insurer, Policy, Premium, PremiumKind
-from insurance.selectors import POLICY_INSURER, fenced
-from orders.models import Campaign
-from shops.models import Shop
+from core.services import audit_record
+from insurance.models import (
+    Coverage,
+    InsuranceProduct,
+    Insurer,
+    Policy,
+    Premium,
+    ProductRate,
+    SellerDecision,
+)
+from insurance.selectors import POLICY_INSURER, fenced, insurers_of
 
 AUDIT_FIELDSET = AuditHistoryMixin.AUDIT_FIELDSET
 # The insurer filter offers only the insurers the user's rows belong to.
@@ -64,22 +64,141 @@ class InsurerAdmin(InsurerFenced, DomainAdmin):
     field_labels = {"staff": _("保险公司员工")}
 
 
-@admin.register(Coverage)
-class CoverageAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+class ProductRateForm(forms.ModelForm):
+    class Meta:
+        model = ProductRate
+        fields = ("platform", "category", "rate_bp")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A rate's platform and category stay as they were: coverage turned on under a
+            # platform's rate must find one when its policies are issued. Only the rate changes.
+            for name in ("platform", "category"):
+                self.fields[name].disabled = True
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("category") and not self.instance.pk:
+            product = self.instance.product if self.instance.product_id else None
+            platform_rates = (
+                product.rates.filter(platform=data.get("platform"), category="") if product else None
+            )
+            if platform_rates is not None and not platform_rates.exists():
+                raise forms.ValidationError(
+                    _("请先设置该平台的通用费率(类目留空),类目费率只是在其基础上的调整。")
+                )
+        return data
+
+
+class ProductRateInline(admin.TabularInline):
+    model = ProductRate
+    form = ProductRateForm
+    extra = 1
+    can_delete = False
+
+
+class SellerDecisionInline(admin.TabularInline):
+    model = SellerDecision
+    fields = ("seller", "accepted", "note")
+    autocomplete_fields = ("seller",)
+    extra = 1
+    can_delete = False
+
+
+@admin.register(InsuranceProduct)
+class InsuranceProductAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    """Insurer staff publish and maintain their products here. A change applies to policies
+    issued from then on; policies already issued keep the terms they were issued with."""
+
     insurer_path = "insurer"
     list_display = (
-        "campaign_item_link",
+        "name",
         "insurer_link",
-        "enabled",
-        "premium_rate_bp",
+        "offered",
+        "is_default",
+        "rates_display",
         "window_days",
         "per_claim_cap",
         "review_threshold",
-        "turned_on_at",
+        "seller_acceptance",
+        "updated_at",
     )
-    list_filter = ("enabled", ("insurer", INSURER_FILTER))
-    list_select_related = ("campaign_item__campaign", "campaign_item__sku__listing", "insurer")
-    search_fields = ("campaign_item__campaign__name", "campaign_item__sku__listing__title", "insurer__name")
+    list_filter = ("offered", ("insurer", INSURER_FILTER))
+    list_select_related = ("insurer",)
+    search_fields = ("name", "insurer__name")
+    TERMS = ("window_days", "per_claim_cap_fen", "review_threshold_fen")
+    RISK = (
+        "steep_drop_bp",
+        "brief_price_minutes",
+        "shared_evidence_claims",
+        "shared_evidence_hours",
+        "burst_claims",
+        "burst_hours",
+    )
+    fieldsets = (
+        (None, {"fields": ("insurer_link", "name", "offered", "is_default", "seller_acceptance")}),
+        (_("保险条款(新出保单适用)"), {"fields": TERMS}),
+        (_("风控阈值(转人工审核)"), {"fields": RISK}),
+        AuditHistoryMixin.AUDIT_FIELDSET,
+    )
+    add_fieldsets = (
+        (None, {"fields": ("insurer", "name", "offered", "is_default", "seller_acceptance")}),
+        (_("保险条款(新出保单适用)"), {"fields": TERMS}),
+        (_("风控阈值(转人工审核)"), {"fields": RISK}),
+    )
+    editable_fields = ("name", "offered", "is_default", "seller_acceptance", *TERMS, *RISK)
+    creatable_fields = ("insurer", *editable_fields)
+    field_labels = {"insurer": _("保险公司")}
+    inlines = (ProductRateInline, SellerDecisionInline)
+
+    insurer_link = related_column("insurer", _("保险公司"))
+    per_claim_cap = fen_column("per_claim_cap_fen", _("单次赔付上限"))
+    review_threshold = fen_column("review_threshold_fen", _("人工审核阈值"))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InsuranceProduct]:
+        return super().get_queryset(request).prefetch_related("rates")
+
+    @admin.display(description=_("费率(万分之)"))
+    def rates_display(self, obj: InsuranceProduct) -> str:
+        return (
+            ";".join(
+                f"{rate.get_platform_display()}{f'/{rate.category}' if rate.category else ''} {rate.rate_bp}"
+                for rate in obj.rates.all()
+            )
+            or "—"
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "insurer":
+            kwargs["queryset"] = insurers_of(request.user)  # a product only for one's own insurer
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The admin wraps the whole save in one transaction: the audit row commits with it.
+        changed = {
+            "product": form.changed_data,
+            **{
+                fs.prefix: [str(obj) for obj in fs.new_objects + [o for o, _f in fs.changed_objects]]
+                for fs in formsets
+            },
+        }
+        audit_record(
+            subject=form.instance,
+            action="product_change" if change else "product_create",
+            actor=request.user,
+            data={key: value for key, value in changed.items() if value},
+        )
+
+
+@admin.register(Coverage)
+class CoverageAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    insurer_path = "product__insurer"
+    list_display = ("campaign_item_link", "product_link", "insurer_link", "enabled", "turned_on_at")
+    list_filter = ("enabled", ("product__insurer", INSURER_FILTER))
+    list_select_related = ("campaign_item__campaign", "campaign_item__sku__listing", "product__insurer")
+    search_fields = ("campaign_item__campaign__name", "campaign_item__sku__listing__title", "product__name")
     date_hierarchy = "turned_on_at"
     fieldsets = (
         (
@@ -87,12 +206,9 @@ class CoverageAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
             {
                 "fields": (
                     "campaign_item_link",
+                    "product_link",
                     "insurer_link",
                     "enabled",
-                    "premium_rate_bp",
-                    "window_days",
-                    "per_claim_cap",
-                    "review_threshold",
                     "turned_on_at",
                     "turned_off_at",
                 )
@@ -102,15 +218,14 @@ class CoverageAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
     )
 
     campaign_item_link = related_column("campaign_item", _("活动商品"))
-    insurer_link = related_column("insurer", _("保险公司"))
-    per_claim_cap = fen_column("per_claim_cap_fen", _("单次赔付上限"))
-    review_threshold = fen_column("review_threshold_fen", _("人工审核阈值"))
+    product_link = related_column("product", _("保险产品"))
+    insurer_link = related_column("product__insurer", _("保险公司"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Coverage]:
         return (
             super()
             .get_queryset(request)
-            .select_related("campaign_item__campaign", "campaign_item__sku__listing", "insurer")
+            .select_related("campaign_item__campaign", "campaign_item__sku__listing", "product__insurer")
         )
 
 
@@ -122,174 +237,6 @@ class PremiumInline(ReadOnlyInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Premium]:
         return super().get_queryset(request).select_related("transfer")
-
-
-class ClaimInline(ReadOnlyInline):
-    model = Claim
-    fields = ("number", "state", "evidence_order_number", "compensation", "filed_at", "decided_at")
-    compensation = fen_column("compensation_fen", _("赔付金额"))
-
-
-# --- the staff report -------------------------------------------------------------------------
-
-
-def _sum_of(rows: QuerySet, group: str, field: str) -> Coalesce:
-    """``SUM(field)`` of ``rows`` for the outer row, as a correlated subquery (0 when none).
-
-    One subquery per figure keeps premiums and payouts from multiplying each other in a join.
-    """
-    total = rows.filter(**{group: OuterRef("pk")}).order_by().values(group).annotate(s=Sum(field)).values("s")
-    return Coalesce(Subquery(total), Value(0), output_field=BigIntegerField())
-
-
-# How each dimension reaches a premium and a payout.
-DIMENSIONS: dict[str, tuple[type[models.Model], str, str, object]] = {
-    "insurer": (Insurer, "policy__coverage__insurer", "claim__policy__coverage__insurer", _("保险公司")),
-    "shop": (Shop, "policy__order_line__order__shop", "claim__policy__order_line__order__shop", _("店铺")),
-    "campaign": (
-        Campaign,
-        "policy__coverage__campaign_item__campaign",
-        "claim__policy__coverage__campaign_item__campaign",
-        _("聚划算活动"),
-    ),
-}
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    name: str
-    premiums_charged_fen: int
-    premiums_refunded_fen: int
-    payouts_fen: int
-    clawbacks_fen: int
-
-    @property
-    def premiums_net_fen(self) -> int:
-        return self.premiums_charged_fen - self.premiums_refunded_fen
-
-    @property
-    def payouts_net_fen(self) -> int:
-        return self.payouts_fen - self.clawbacks_fen
-
-    @property
-    def loss_ratio(self) -> Decimal | None:
-        """Net payouts ÷ net premiums, to four places; none when no premium was earned."""
-        if self.premiums_net_fen <= 0:
-            return None
-        ratio = Decimal(self.payouts_net_fen) / Decimal(self.premiums_net_fen)
-        return ratio.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-
-    @property
-    def loss_ratio_percent(self) -> str:
-        ratio = self.loss_ratio
-        return "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.01'))}%"
-
-    @property
-    def cells(self) -> list[str]:
-        """The figures as the report page shows them, in the order of its columns."""
-        amounts = (
-            self.premiums_charged_fen,
-            self.premiums_refunded_fen,
-            self.premiums_net_fen,
-            self.payouts_fen,
-            self.clawbacks_fen,
-            self.payouts_net_fen,
-        )
-        return [*(format_fen(a) for a in amounts), self.loss_ratio_percent]
-
-
-def _premiums(user) -> QuerySet[Premium]:
-    return fenced(Premium.objects.all(), user=user, insurer_path=f"policy__{POLICY_INSURER}")
-
-
-def _payouts(user) -> QuerySet[Payout]:
-    return fenced(Payout.objects.all(), user=user, insurer_path=f"claim__policy__{POLICY_INSURER}")
-
-
-def report_rows(dimension: str, *, user) -> list[ReportRow]:
-    """Premiums and payouts per insurer, shop or campaign, of the insurers ``user`` works for:
-    one SQL statement per dimension."""
-    model, premium_path, payout_path, _label = DIMENSIONS[dimension]
-    charges = _premiums(user).filter(kind=PremiumKind.CHARGE)
-    refunds = _premiums(user).filter(kind=PremiumKind.REFUND)
-    rows = (
-        model.objects.annotate(
-            charged=_sum_of(charges, premium_path, "amount_fen"),
-            refunded=_sum_of(refunds, premium_path, "amount_fen"),
-            paid_out=_sum_of(_payouts(user), payout_path, "amount_fen"),
-            clawed=_sum_of(_payouts(user), payout_path, "clawed_back_fen"),
-        )
-        .filter(Q(charged__gt=0) | Q(refunded__gt=0) | Q(paid_out__gt=0))
-        .order_by("pk")
-    )
-    if model is Campaign:
-        rows = rows.select_related("seller")
-    return [
-        ReportRow(
-            name=str(obj) if model is not Campaign else f"{obj.name}({obj.seller.name})",
-            premiums_charged_fen=obj.charged,
-            premiums_refunded_fen=obj.refunded,
-            payouts_fen=obj.paid_out,
-            clawbacks_fen=obj.clawed,
-        )
-        for obj in rows
-    ]
-
-
-def report_total(*, user) -> ReportRow:
-    premiums = _premiums(user).aggregate(
-        charged=Coalesce(Sum("amount_fen", filter=Q(kind=PremiumKind.CHARGE)), 0),
-        refunded=Coalesce(Sum("amount_fen", filter=Q(kind=PremiumKind.REFUND)), 0),
-    )
-    payouts = _payouts(user).aggregate(
-        paid_out=Coalesce(Sum("amount_fen"), 0), clawed=Coalesce(Sum("clawed_back_fen"), 0)
-    )
-    return ReportRow(
-        name=str(_("合计")),
-        premiums_charged_fen=premiums["charged"],
-        premiums_refunded_fen=premiums["refunded"],
-        payouts_fen=payouts["paid_out"],
-        clawbacks_fen=payouts["clawed"],
-    )
-
-
-REPORT_COLUMNS = (
-    _("保费收取"),
-    _("退保保费"),
-    _("净保费"),
-    _("赔付"),
-    _("追回"),
-    _("净赔付"),
-    _("赔付率(净赔付÷净保费)"),
-)
-CSV_HEADER = (
-    _("维度"),
-    _("名称"),
-    _("保费收取(分)"),
-    _("退保保费(分)"),
-    _("净保费(分)"),
-    _("赔付(分)"),
-    _("追回(分)"),
-    _("净赔付(分)"),
-    _("赔付率"),
-)
-
-
-def _csv_lines(sections: list[tuple[str, object, list[ReportRow]]], total: ReportRow) -> Iterator[list]:
-    yield [str(h) for h in CSV_HEADER]
-    for _key, label, rows in [*sections, ("total", _("合计"), [total])]:
-        for row in rows:
-            yield [
-                str(label),
-                row.name,
-                row.premiums_charged_fen,
-                row.premiums_refunded_fen,
-                row.premiums_net_fen,
-                row.payouts_fen,
-                row.clawbacks_fen,
-                row.payouts_net_fen,
-                "" if row.loss_ratio is None else str(row.loss_ratio),
-            ]
 
 
 # --- policies ---------------------------------------------------------------------------------
@@ -311,7 +258,7 @@ class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
         "issued_at",
     )
     list_filter = ("state", (POLICY_INSURER, INSURER_FILTER))
-    list_select_related = ("coverage__insurer", "order_line__order", "buyer", "seller")
+    list_select_related = ("insurer", "order_line__order", "buyer", "seller")
     search_fields = ("=number", "=order_line__order__number", "buyer__username", "seller__name")
     date_hierarchy = "issued_at"
     fieldsets = (
@@ -322,6 +269,7 @@ class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
                     "number",
                     "state",
                     "insurer_link",
+                    "product_link",
                     "coverage_link",
                     "order_link",
                     "order_line_link",
@@ -331,6 +279,18 @@ class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
             },
         ),
         (_("金额"), {"fields": ("insured", "premium")}),
+        (
+            _("保险条款(出单时确定,不再变化)"),
+            {
+                "fields": (
+                    "premium_rate_bp",
+                    "window_days",
+                    "per_claim_cap",
+                    "review_threshold",
+                    "risk_display",
+                )
+            },
+        ),
         (
             _("时间"),
             {
@@ -347,9 +307,12 @@ class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
         ),
         AUDIT_FIELDSET,
     )
-    inlines = (PremiumInline, ClaimInline)
+    inlines = (PremiumInline,)
 
-    insurer_link = related_column("coverage__insurer", _("保险公司"))
+    insurer_link = related_column("insurer", _("保险公司"))
+    product_link = related_column("product", _("保险产品"))
+    per_claim_cap = fen_column("per_claim_cap_fen", _("单次赔付上限"))
+    review_threshold = fen_column("review_threshold_fen", _("人工审核阈值"))
     coverage_link = related_column("coverage", _("保价服务"))
     order_link = related_column("order_line__order", _("订单"))
     order_line_link = related_column("order_line", _("订单商品"))
@@ -362,12 +325,17 @@ class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
     voided = date_column("voided_at", _("失效时间"))
     expired = date_column("expired_at", _("过期时间"))
 
+    @admin.display(description=_("风控阈值"))
+    def risk_display(self, obj: Policy) -> str:
+        return render_to_string("admin/insurance/risk_thresholds.html", {"risk": obj.risk_thresholds})
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Policy]:
         return (
             super()
             .get_queryset(request)
             .select_related(
-                "coverage__insurer",
+                "insurer",
+                "product",
                 "coverage__campaign_item__campaign",
                 "coverage__campaign_item__sku__listing",
                 "order_line__order",
@@ -377,49 +345,19 @@ class PolicyAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
             )
         )
 
-    def get_urls(self) -> list:
-        report = path(
-            "report/",
-            self.admin_site.admin_view(self.report_view),
-            name="insurance_policy_report",
-        )
-        return [report, *super().get_urls()]
-
-    def report_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        sections = [(key, DIMENSIONS[key][3], report_rows(key, user=request.user)) for key in DIMENSIONS]
-        total = report_total(user=request.user)
-        if request.GET.get("format") == "csv":
-            response = HttpResponse(content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="baojia-loss-report.csv"'
-            response.write("\ufeff")  # a BOM, so spreadsheet programs read the Chinese as UTF-8
-            csv.writer(response).writerows(_csv_lines(sections, total))
-            return response
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("保费与赔付报表"),
-            "opts": self.opts,
-            "sections": sections,
-            "total": total,
-            "columns": REPORT_COLUMNS,
-            "csv_url": f"{request.path}?format=csv",
-        }
-        return TemplateResponse(request, "admin/insurance/report.html", context)
-
 
 @admin.register(Premium)
 class PremiumAdmin(InsurerFenced, LedgerAdmin):
     insurer_path = f"policy__{POLICY_INSURER}"
     list_display = ("id", "policy_link", "kind", "amount", "insurer_link", "transfer_link", "created")
     list_filter = ("kind", (f"policy__{POLICY_INSURER}", INSURER_FILTER))
-    list_select_related = ("policy__coverage__insurer", "transfer")
+    list_select_related = ("policy__insurer", "transfer")
     search_fields = ("=policy__number", "transfer__key")
     date_hierarchy = "created_at"
     fieldsets = ((None, {"fields": ("policy_link", "kind", "amount", "transfer_link", "created")}),)
 
     policy_link = related_column("policy", _("保单"))
-    insurer_link = related_column("policy__coverage__insurer", _("保险公司"))
+    insurer_link = related_column("policy__insurer", _("保险公司"))
     transfer_link = related_column("transfer", _("资金流水"))
     amount = fen_column("amount_fen", _("金额"))
     created = date_column("created_at", _("时间"))

@@ -23,13 +23,12 @@ from claims.selectors import (
 )
 from core.errors import ServiceError
 from core.money import format_fen
-from insurance import services
+from insurance import services, terms
 from insurance.forms import DepositForm, ExposureForm
-from insurance.models import Coverage, PolicyState
+from insurance.models import PolicyState
 from insurance.selectors import (
     campaign_items_for_seller,
     coverage_effect,
-    default_insurer,
     premiums_by_item,
     seller_exposure,
     seller_policy_counts,
@@ -40,7 +39,7 @@ from orders.selectors import campaign_item_sales
 from shops.selectors import shops_for_seller
 from shops.views import seller_required
 
-DEFAULT_RATE_BP = Coverage._meta.get_field("premium_rate_bp").default
+DEFAULT_RATE_BP = terms.DEFAULT_RATE_BP
 CHART_DAYS = 30
 CAMPAIGN_ORDER = {
     CampaignState.LIVE: 0,
@@ -228,7 +227,7 @@ def deposit(request: HttpRequest) -> HttpResponse:
 
 def _window_ends(campaign: Campaign, items: list[CampaignItem]) -> Any:
     days = [item.coverage.window_days for item in items if getattr(item, "coverage", None)]
-    return campaign.ends_at + timedelta(days=max(days) if days else 15)
+    return campaign.ends_at + timedelta(days=max(days) if days else terms.DEFAULT_WINDOW_DAYS)
 
 
 def _rows(items: list[CampaignItem], *, errors: dict[int, str] | None = None) -> list[dict[str, Any]]:
@@ -247,7 +246,7 @@ def _rows(items: list[CampaignItem], *, errors: dict[int, str] | None = None) ->
                 "coverage": coverage,
                 "enabled": bool(coverage and coverage.enabled),
                 "rate_bp": rate,
-                "window_days": coverage.window_days if coverage else 15,
+                "window_days": coverage.window_days if coverage else terms.DEFAULT_WINDOW_DAYS,
                 "sales": sold,
                 "estimate_fen": services.premium_for(insured_fen=sold["sales_fen"], rate_bp=rate),
                 "premium": premiums.get(item.pk, {"policies": 0, "premium_fen": 0}),
@@ -297,18 +296,7 @@ def _toggle(request: HttpRequest, item: CampaignItem) -> str:
     coverage = getattr(item, "coverage", None)
     try:
         if request.POST.get("enabled"):
-            insurer = coverage.insurer if coverage else default_insurer()
-            if insurer is None:
-                return _("暂无可承保的保险公司,请联系平台。")
-            terms: dict[str, Any] = {}
-            if coverage is not None:
-                terms = {
-                    "premium_rate_bp": coverage.premium_rate_bp,
-                    "window_days": coverage.window_days,
-                    "per_claim_cap_fen": coverage.per_claim_cap_fen,
-                    "review_threshold_fen": coverage.review_threshold_fen,
-                }
-            services.coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, **terms)
+            services.coverage_turn_on(campaign_item=item, seller=seller)
         elif coverage is not None:
             services.coverage_turn_off(coverage=coverage, seller=seller)
     except ServiceError as error:

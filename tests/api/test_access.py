@@ -46,6 +46,7 @@ SELLER_READS = [
     ("get", "/seller/campaigns/{campaign}/", {**NOT_SELLER, "seller_b": 404}),
     ("get", "/seller/campaign-items/", NOT_SELLER),
     ("get", "/seller/campaign-items/{item}/", {**NOT_SELLER, "seller_b": 404}),
+    ("get", "/seller/campaign-items/{item}/products/", {**NOT_SELLER, "seller_b": 404}),
     ("get", "/seller/orders/", NOT_SELLER),
     ("get", "/seller/orders/{order}/", {**NOT_SELLER, "seller_b": 404}),
     ("get", "/seller/policies/", NOT_SELLER),
@@ -67,7 +68,7 @@ WRITES = [
     (
         "post",
         "/seller/campaign-items/{item}/coverage-on/",
-        {"insurer": "{insurer}"},
+        {},
         {**NOT_SELLER, "seller_b": 404},
     ),
     ("post", "/seller/campaign-items/{item}/coverage-off/", {}, {**NOT_SELLER, "seller_b": 404}),
@@ -82,7 +83,7 @@ def _ids(world, scene) -> dict[str, object]:
         "line": scene.order.lines.get().pk,
         "evidence": scene.evidence.number,
         "claim": scene.claim.number,
-        "insurer": world.coverage.insurer_id,
+        "insurer": world.product.insurer_id,
         "item": world.item.pk,
         "live_item": scene.seller_b.campaigns.get().items.get().pk,  # the world's campaign has ended
         "shop": world.tmall.pk,

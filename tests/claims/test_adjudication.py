@@ -446,21 +446,17 @@ def test_it_accepts_full_width_digits_in_the_evidence_number(world, insured_line
     assert claim.state == ClaimState.APPROVED
 
 
-# --- window, per coverage -------------------------------------------------------------------
+# --- window, per policy -------------------------------------------------------------------
 
 
 @pytest.fixture
 def five_day_world(world):
-    from insurance.services import coverage_turn_on
-
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, window_days=5
-    )
+    world.set_terms(window_days=5)
     return world
 
 
-def test_it_uses_the_window_of_the_coverage(five_day_world, place_evidence):
-    """Fact 8: the window is coverage.window_days long (5 here), not a constant."""
+def test_it_uses_the_window_of_the_policy(five_day_world, place_evidence):
+    """Fact 8: the window is policy.window_days long (5 here, copied from the product), not a constant."""
     world = five_day_world
     order = world.buy()
     world.end_campaign(days_ago=6)
@@ -512,15 +508,7 @@ def test_it_reduces_compensation_in_proportion_to_a_partial_refund(
 
 
 def test_it_caps_compensation_per_claim(world, place_evidence):
-    from insurance.services import coverage_turn_on
-
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        per_claim_cap_fen=500,
-    )
+    world.set_terms(per_claim_cap_fen=500)
     order = world.buy()
     world.end_campaign()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)

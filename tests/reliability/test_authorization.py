@@ -128,7 +128,9 @@ ADMIN = [
     ("get", "/admin/insurance/premium/{premium}/change/", WORLD_INSURERS),
     ("get", "/admin/insurance/coverage/{coverage}/change/", WORLD_INSURERS),
     ("get", "/admin/insurance/insurer/{insurer}/change/", WORLD_INSURERS),
-    ("get", "/admin/insurance/policy/report/", STAFF_ONLY),
+    ("get", "/admin/insurance/insuranceproduct/{product}/change/", WORLD_INSURERS),
+    ("get", "/admin/claims/claim/reports/loss/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/reports/turnaround/", STAFF_ONLY),
 ]
 
 
@@ -141,7 +143,8 @@ def test_the_insurers_admin_answers_each_role_as_it_must(world, scene, web_clien
         "policy": policy.pk,
         "premium": policy.premiums.get().pk,
         "coverage": world.coverage.pk,
-        "insurer": world.coverage.insurer_id,
+        "insurer": world.product.insurer_id,
+        "product": world.product.pk,
     }
     url = path.format(**ids)
     got = {role: getattr(web_clients[role], method)(url).status_code for role in ROLES}

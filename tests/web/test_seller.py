@@ -37,9 +37,9 @@ def test_the_dashboard_shows_premiums_payouts_benefits_and_charts(world, seller_
 
 
 def test_the_exposure_is_the_capped_sum_over_open_policies(world, seller_client, htmx):
+    world.set_terms(per_claim_cap_fen=2_000)  # the policies copy the product's cap
     world.buy()
     world.buy(world.bob, quantity=2)
-    Coverage.objects.filter(pk=world.coverage.pk).update(per_claim_cap_fen=2_000)
     # 10%: alice min(¥15.90, ¥20.00) + bob min(¥31.80, ¥20.00) = ¥35.90
     assert seller_exposure(seller=world.seller, drop_bp=1_000)["exposure_fen"] == 3_590
     page = seller_client.get(reverse("insurance:exposure"), {"drop": 10}, **htmx).content.decode()
@@ -78,15 +78,15 @@ def test_the_switch_shows_the_cost_at_current_sales(world, seller_client, htmx):
     assert "data-estimate>¥7.16" in page  # 1.5% of ¥477.00, half up
 
 
-def test_a_new_item_is_switched_on_with_the_default_rate(world, seller_client, htmx):
+def test_a_new_item_is_switched_on_with_the_default_product(world, seller_client, htmx):
     item = CampaignItemFactory(
         campaign=world.campaign, sku=SkuFactory(listing=world.sku.listing, specs={"颜色": "白色"})
     )
     page = seller_client.post(
         reverse("insurance:coverage", args=[item.pk]), {"enabled": "on"}, **htmx
     ).content.decode()
-    assert 'data-coverage="on"' in page and "1.00%" in page
-    assert item.coverage.insurer == world.coverage.insurer
+    assert 'data-coverage="on"' in page and "1.50%" in page  # the default product's Tmall rate
+    assert item.coverage.product == world.product
 
 
 def test_without_enough_deposit_the_switch_says_why(world, htmx):
@@ -114,7 +114,8 @@ def test_without_htmx_the_switch_redirects_back(world, seller_client):
 
 def test_the_campaigns_page_lists_items_with_switches(world, seller_client, django_assert_num_queries):
     coverage_turn_off(coverage=world.coverage, seller=world.seller)
-    with django_assert_num_queries(10):
+    # One query more than before products: the rates of the products the items are covered by.
+    with django_assert_num_queries(11):
         page = seller_client.get(reverse("insurance:campaigns")).content.decode()
     assert f'id="coverage-{world.item.pk}"' in page and 'data-coverage="off"' in page
     for _ in range(4):
@@ -122,7 +123,7 @@ def test_the_campaigns_page_lists_items_with_switches(world, seller_client, djan
             campaign=world.campaign, sku=SkuFactory(listing=world.sku.listing, specs={"n": str(_)})
         )
     world.buy()
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         page = seller_client.get(reverse("insurance:campaigns")).content.decode()
     assert page.count('role="switch"') == 5
 
