@@ -20,22 +20,20 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from claims import rules, services
-from claims.admin_reports import loss_report, turnaround_report
+from claims.admin_report import loss_report, turnaround_report  # and the policy admin with claims
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
 from claims.selectors import CLAIM_INSURER, PAYOUT_INSURER
 from core.admin import (
     AuditHistoryMixin,
     DomainAdmin,
     LedgerAdmin,
-    ReadOnlyInline,
     admin_link,
     fen_column,
     related_column,
 )
 from core.errors import ServiceError
 from core.money import format_fen
-from insurance.admin import INSURER_FILTER, InsurerFenced, PolicyAdmin
-from insurance.models import Policy
+from insurance.admin import INSURER_FILTER, InsurerFenced
 from insurance.selectors import insurer_ids_of
 from orders.models import Order, OrderLine, normalise_text
 from orders.selectors import order_by_number
@@ -473,19 +471,3 @@ class ReconciliationRunAdmin(LedgerAdmin):
         return format_html_join(
             mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
         )
-
-
-class ClaimInline(ReadOnlyInline):
-    model = Claim
-    fields = ("number", "state", "evidence_order_number", "compensation", "filed_at", "decided_at")
-    compensation = fen_column("compensation_fen", _("赔付金额"))
-
-
-class PolicyWithClaimsAdmin(PolicyAdmin):
-    """The policy page with its claims: claims sits above insurance, so it adds them here."""
-
-    inlines = (*PolicyAdmin.inlines, ClaimInline)
-
-
-admin.site.unregister(Policy)
-admin.site.register(Policy, PolicyWithClaimsAdmin)

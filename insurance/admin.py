@@ -1,5 +1,6 @@
 """Insurers and their products (保险产品), coverage, policies and premiums. Every row belongs to
-an insurer, and staff see only their own insurers' rows."""
+an insurer, and staff see only their own insurers' rows. A policy's claims and the reports of
+premiums against payouts join claims, so they live in claims/admin_report.py."""
 
 from typing import Any
 

@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -225,6 +228,17 @@ class Coverage(models.Model):
         listing = self.campaign_item.sku.listing
         return self.product.rate_for(platform=listing.shop.platform, category=listing.product.category)
 
+    @property
+    def is_on(self) -> bool:
+        """赠保价险 is switched on: new paid lines of the item get a policy."""
+        return self.enabled
+
+    @staticmethod
+    def on_for(item: Any) -> "Coverage | None":
+        """The campaign item's coverage when it is switched on, else None (reads ``item.coverage``)."""
+        coverage = getattr(item, "coverage", None) if item is not None else None
+        return coverage if coverage is not None and coverage.is_on else None
+
 
 class PolicyState(models.TextChoices):
     PENDING = "pending", _("待生效")
@@ -297,6 +311,16 @@ class Policy(models.Model):
     @property
     def risk_thresholds(self) -> terms.RiskThresholds:
         return terms.RiskThresholds.from_dict(self.risk_terms)
+
+    def window_contains(self, at: datetime) -> bool:
+        """The claim window ``[window_starts_at, window_ends_at)`` holds ``at``."""
+        return self.window_starts_at <= at < self.window_ends_at
+
+    def window_phase(self, at: datetime) -> str:
+        """``before``, ``open`` or ``closed``: where ``at`` falls against the claim window."""
+        if at < self.window_starts_at:
+            return "before"
+        return "open" if at < self.window_ends_at else "closed"
 
 
 class PremiumKind(models.TextChoices):
