@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
-from insurance.models import Coverage
+from insurance.models import Coverage, SellerDecision
 from insurance.selectors import seller_exposure
 from insurance.services import coverage_turn_off
 from shops.models import Coupon
-from tests.factories import CampaignItemFactory, SellerFactory, SkuFactory
+from tests.factories import CampaignItemFactory, InsuranceProductFactory, SellerFactory, SkuFactory
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -114,8 +114,10 @@ def test_without_htmx_the_switch_redirects_back(world, seller_client):
 
 def test_the_campaigns_page_lists_items_with_switches(world, seller_client, django_assert_num_queries):
     coverage_turn_off(coverage=world.coverage, seller=world.seller)
-    # One query more than before products: the rates of the products the items are covered by.
-    with django_assert_num_queries(11):
+    # Three queries more than before products, however many items: the rates of the products
+    # the items are covered by, and the products on offer (with their rates and the insurers'
+    # decisions on the seller).
+    with django_assert_num_queries(14):
         page = seller_client.get(reverse("insurance:campaigns")).content.decode()
     assert f'id="coverage-{world.item.pk}"' in page and 'data-coverage="off"' in page
     for _ in range(4):
@@ -123,7 +125,7 @@ def test_the_campaigns_page_lists_items_with_switches(world, seller_client, djan
             campaign=world.campaign, sku=SkuFactory(listing=world.sku.listing, specs={"n": str(_)})
         )
     world.buy()
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(14):
         page = seller_client.get(reverse("insurance:campaigns")).content.decode()
     assert page.count('role="switch"') == 5
 
@@ -255,3 +257,43 @@ def test_conversion_and_repeat_purchase_compare_covered_and_uncovered_items(worl
         "conversion_bp": 10_000,
         "repeat_bp": 0,
     }
+
+
+def test_the_seller_picks_an_offered_product_the_default_preselected(world, seller_client, htmx):
+    item = CampaignItemFactory(
+        campaign=world.campaign, sku=SkuFactory(listing=world.sku.listing, specs={"颜色": "白色"})
+    )
+    reviewed = InsuranceProductFactory(insurer=world.product.insurer, name="大额审核版", rates=250)
+    page = seller_client.get(reverse("insurance:campaigns")).content.decode()
+    row = page[page.index(f'id="item-{item.pk}"') :]
+    assert f'<option value="{world.product.pk}" selected>' in row and "大额审核版 · 2.50%" in row
+
+    response = seller_client.post(
+        reverse("insurance:coverage", args=[item.pk]), {"enabled": "on", "product": reviewed.pk}, **htmx
+    )
+
+    page = response.content.decode()
+    assert 'data-coverage="on"' in page and "data-rate>2.50%" in page
+    assert f'<option value="{reviewed.pk}" selected>' in page
+    assert Coverage.objects.get(campaign_item=item).product == reviewed
+
+
+def test_a_product_not_offered_is_refused_beside_the_switch(world, seller_client, htmx):
+    declined = InsuranceProductFactory(insurer=world.product.insurer, name="拒保产品")
+    SellerDecision.objects.create(product=declined, seller=world.seller, accepted=False)
+    url = reverse("insurance:coverage", args=[world.item.pk])
+
+    page = seller_client.post(url, {"enabled": "on", "product": declined.pk}, **htmx).content.decode()
+
+    assert 'data-error-for="enabled">请选择列表中的保险产品。' in page
+    assert Coverage.objects.get(pk=world.coverage.pk).product == world.product
+    assert "拒保产品" not in page
+
+
+def test_a_campaign_excluded_from_claims_shows_no_premium(world, seller_client):
+    type(world.campaign).objects.filter(pk=world.campaign.pk).update(excluded_from_claims=True)
+    world.buy()
+
+    page = seller_client.get(reverse("insurance:campaigns")).content.decode()
+
+    assert "data-estimate>¥0.00" in page and "不支持理赔的活动不收保费" in page
