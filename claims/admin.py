@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -35,7 +35,7 @@ from core.errors import ServiceError
 from core.money import format_fen
 from insurance.admin import INSURER_FILTER, InsurerFenced
 from insurance.selectors import insurer_ids_of
-from orders.models import Order, OrderLine, normalise_text
+from orders.models import Order, OrderLine
 from orders.selectors import order_by_number
 
 # A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
@@ -71,106 +71,71 @@ class ReviewReasonForm(forms.Form):
     )
 
 
-def _order_comparison(claim: Claim) -> dict[str, Any]:
-    """The insured order line beside each line of the evidence order, field by field.
+def _line_value(get: Callable[[OrderLine], Any]) -> Callable[[Order, OrderLine | None], Any]:
+    return lambda _order, line: "—" if line is None else get(line)
 
-    A cell's ``agrees`` says whether the evidence meets the rule for that row: same account,
-    same shipping information (normalised as the check does), same product and specs, same
-    quantity, placed inside the window, and a lower actual price.
-    """
+
+# The staff comparison, row by row: what is shown (for the insured order and each evidence line
+# alike), and the check (with the part of it, for checks that compare several) whose result marks
+# the evidence cell ✓ or ✗. The marks come from the same checks that decide the claim.
+COMPARISON_ROWS: list[tuple[Any, Callable[[Order, OrderLine | None], Any], str | None, str | None]] = [
+    (_("订单号"), lambda o, _l: admin_link(o, o.number), "evidence_is_original", None),
+    (_("订单状态"), lambda o, _l: o.get_state_display(), None, None),
+    (_("买家"), lambda o, _l: o.buyer.get_username(), "evidence_other_account", None),
+    (_("收货人"), lambda o, _l: o.ship_recipient, "evidence_address_mismatch", "recipient"),
+    (_("手机号码"), lambda o, _l: o.ship_phone, "evidence_address_mismatch", "phone"),
+    (_("收货地址"), lambda o, _l: o.ship_address, "evidence_address_mismatch", "address"),
+    (_("下单时间"), lambda o, _l: timezone.localtime(o.created_at), "evidence_outside_window", None),
+    (
+        _("商品"),
+        _line_value(lambda line: f"{line.sku.listing.product} · {line.sku.listing.shop}"),
+        "evidence_sku_mismatch",
+        "product",
+    ),
+    (_("SKU 规格"), _line_value(lambda line: line.sku.specs_key), "evidence_sku_mismatch", None),
+    (_("数量"), _line_value(lambda line: line.quantity), "evidence_quantity_mismatch", None),
+    (_("商品总价"), _line_value(lambda line: format_fen(line.item_total_fen)), None, None),
+    (_("店铺优惠"), _line_value(lambda line: format_fen(line.shop_discount_fen)), None, None),
+    (_("平台及达人优惠"), _line_value(lambda line: format_fen(line.platform_discount_fen)), None, None),
+    (_("实付款"), _line_value(lambda line: format_fen(line.paid_fen)), "no_price_drop", None),
+]
+
+
+def _mark(checks: dict[str, dict[str, Any]], code: str | None, part: str | None) -> bool | None:
+    """A cell's ✓/✗: its check's result; for one part of a check that compares several, whether
+    that part differed. No mark when the check did not run (skipped, or not about this row)."""
+    check = checks.get(code)
+    if check is None or check["result"] == rules.SKIPPED:
+        return None
+    if check["result"] == rules.PASSED:
+        return True
+    differs = check["params"].get("differs")
+    return part is not None and part not in (differs if isinstance(differs, list) else [differs])
+
+
+def _order_comparison(claim: Claim) -> dict[str, Any]:
+    """The insured order line beside each line of the evidence order, field by field, each
+    evidence cell marked by the evidence check that compares it (``rules.evidence_hints``)."""
     line: OrderLine = claim.policy.order_line
-    order = line.order
     evidence = claim.evidence_order or order_by_number(claim.evidence_order_number)
-    columns: list[tuple[Order, OrderLine | None]] = []
+    columns: list[tuple[Order, OrderLine | None, dict[str, dict[str, Any]]]] = []
     if evidence is not None:
         lines = list(evidence.lines.select_related("sku__listing__shop", "sku__listing__product"))
-        columns = [(evidence, ev_line) for ev_line in lines] or [(evidence, None)]
-    policy = claim.policy
-
-    def row(label: Any, insured: Any, value: Callable[[Order, OrderLine | None], Any], same=None) -> dict:
-        cells = []
-        for ev_order, ev_line in columns:
-            shown = value(ev_order, ev_line)
-            agrees = None if same is None else same(ev_order, ev_line)
-            cells.append({"value": shown, "agrees": agrees})
-        return {"label": label, "insured": insured, "cells": cells}
-
-    def line_value(get: Callable[[OrderLine], Any]) -> Callable[[Order, OrderLine | None], Any]:
-        return lambda _o, ev_line: "—" if ev_line is None else get(ev_line)
-
-    recipient, phone, address = order.ship_recipient, order.ship_phone, order.ship_address
+        for ev_line in lines:
+            ev_line.order = evidence
+            hints = rules.evidence_hints(line, ev_line, claim.policy, claimant_id=claim.buyer_id)
+            columns.append((evidence, ev_line, {check["code"]: check for check in hints}))
+        columns = columns or [(evidence, None, {})]
     rows = [
-        row(_("订单号"), admin_link(order, order.number), lambda o, _l: admin_link(o, o.number)),
-        row(_("订单状态"), order.get_state_display(), lambda o, _l: o.get_state_display()),
-        row(
-            _("买家"),
-            order.buyer.get_username(),
-            lambda o, _l: o.buyer.get_username(),
-            lambda o, _l: o.buyer_id == claim.buyer_id,
-        ),
-        row(
-            _("收货人"),
-            recipient,
-            lambda o, _l: o.ship_recipient,
-            lambda o, _l: normalise_text(o.ship_recipient) == normalise_text(recipient),
-        ),
-        row(
-            _("手机号码"),
-            phone,
-            lambda o, _l: o.ship_phone,
-            lambda o, _l: normalise_text(o.ship_phone) == normalise_text(phone),
-        ),
-        row(
-            _("收货地址"),
-            address,
-            lambda o, _l: o.ship_address,
-            lambda o, _l: normalise_text(o.ship_address) == normalise_text(address),
-        ),
-        row(
-            _("下单时间"),
-            timezone.localtime(order.created_at),
-            lambda o, _l: timezone.localtime(o.created_at),
-            lambda o, _l: policy.window_starts_at <= o.created_at < policy.window_ends_at,
-        ),
-        row(
-            _("商品"),
-            f"{line.sku.listing.product} · {line.sku.listing.shop}",
-            line_value(lambda ev: f"{ev.sku.listing.product} · {ev.sku.listing.shop}"),
-            lambda _o, ev: ev is not None and ev.sku.listing.product_id == line.sku.listing.product_id,
-        ),
-        row(
-            _("SKU 规格"),
-            line.sku.specs_key,
-            line_value(lambda ev: ev.sku.specs_key),
-            lambda _o, ev: ev is not None and ev.sku.specs_key == line.sku.specs_key,
-        ),
-        row(
-            _("数量"),
-            line.quantity,
-            line_value(lambda ev: ev.quantity),
-            lambda _o, ev: ev is not None and ev.quantity == line.quantity,
-        ),
-        row(
-            _("商品总价"),
-            format_fen(line.item_total_fen),
-            line_value(lambda ev: format_fen(ev.item_total_fen)),
-        ),
-        row(
-            _("店铺优惠"),
-            format_fen(line.shop_discount_fen),
-            line_value(lambda ev: format_fen(ev.shop_discount_fen)),
-        ),
-        row(
-            _("平台及达人优惠"),
-            format_fen(line.platform_discount_fen),
-            line_value(lambda ev: format_fen(ev.platform_discount_fen)),
-        ),
-        row(
-            _("实付款"),
-            format_fen(line.paid_fen),
-            line_value(lambda ev: format_fen(ev.paid_fen)),
-            lambda _o, ev: ev is not None and ev.paid_fen < line.paid_fen,
-        ),
+        {
+            "label": label,
+            "insured": value(line.order, line),
+            "cells": [
+                {"value": value(ev_order, ev_line), "agrees": _mark(checks, code, part)}
+                for ev_order, ev_line, checks in columns
+            ],
+        }
+        for label, value, code, part in COMPARISON_ROWS
     ]
     return {"rows": rows, "columns": len(columns), "evidence_number": claim.evidence_order_number}
 
@@ -243,6 +208,7 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
                 "policy__order_line__order__buyer",
                 "policy__order_line__sku__listing__shop",
                 "policy__order_line__sku__listing__product",
+                "policy__order_line__campaign_item__campaign",
                 "evidence_order__buyer",
             )
         )
@@ -251,7 +217,7 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
 
     @admin.display(description=_("转人工原因"))
     def review_summary(self, obj: Claim) -> str:
-        return ";".join(str(rules.REVIEW_MESSAGES.get(code, code)) for code in obj.review_reasons) or "—"
+        return ";".join(rules.review_message(code) for code in obj.review_reasons) or "—"
 
     @admin.display(description=_("判责明细"))
     def checks_display(self, obj: Claim) -> str:
@@ -260,7 +226,7 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
                 "code": check.get("code", ""),
                 "result": check.get("result", ""),
                 "result_label": RESULT_LABELS.get(check.get("result"), check.get("result")),
-                "message": rules.check_message(check) if check.get("code") in rules.MESSAGES else "",
+                "message": rules.check_message(check),
             }
             for check in obj.checks or []
         ]
@@ -268,10 +234,7 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
 
     @admin.display(description=_("转人工原因"))
     def review_reasons_display(self, obj: Claim) -> str:
-        reasons = [
-            {"code": code, "message": rules.REVIEW_MESSAGES.get(code, code)}
-            for code in obj.review_reasons or []
-        ]
+        reasons = [{"code": code, "message": rules.review_message(code)} for code in obj.review_reasons or []]
         return render_to_string("admin/claims/claim/review_reasons.html", {"reasons": reasons})
 
     @admin.display(description=_("投保订单与举证订单"))
@@ -462,12 +425,16 @@ class ReconciliationRunAdmin(LedgerAdmin):
 
     @admin.display(description=_("差异数"))
     def discrepancy_count(self, obj: ReconciliationRun) -> int:
-        return len(obj.discrepancies)
+        return obj.discrepancy_total
 
     @admin.display(description=_("差异"))
     def discrepancy_list(self, obj: ReconciliationRun) -> str:
         if not obj.discrepancies:
             return "—"
-        return format_html_join(
-            mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
+        return format_html(
+            "{}<br>{}",
+            obj.summary(),
+            format_html_join(
+                mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
+            ),
         )

@@ -4,23 +4,25 @@ the claims and payouts of their shops. Every decision is shown check by check.""
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims import rules, selectors
+from claims.errors import refusal
 from claims.models import Claim, Payout
-from claims.services import ClaimRefused, claim_file
+from claims.services import claim_file
 from core.api import (
     IDEMPOTENCY_PARAMETER,
     AuditEventSerializer,
     ClaimFilingThrottle,
+    StrictIntegerField,
     error_responses,
     fen_display,
     idempotent,
 )
+from core.numbers import id_or_none
 from core.selectors import audit_history
 from orders.models import OrderLine
 from orders.selectors import orders_for_buyer
@@ -82,10 +84,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReviewReasonSerializer(many=True))
     def get_review_reasons(self, claim: Claim) -> list[dict]:
-        return [
-            {"code": code, "message": str(rules.REVIEW_MESSAGES.get(code, code))}
-            for code in claim.review_reasons
-        ]
+        return [{"code": code, "message": rules.review_message(code)} for code in claim.review_reasons]
 
 
 class ClaimDetailSerializer(ClaimSerializer):
@@ -102,7 +101,7 @@ class ClaimDetailSerializer(ClaimSerializer):
 
 class ClaimFileSerializer(serializers.Serializer):
     order = serializers.CharField(max_length=32, help_text="The insured order's number (or its id).")
-    line = serializers.IntegerField(min_value=1, help_text="The insured order line's id.")
+    line = StrictIntegerField(min_value=1, help_text="The insured order line's id.")
     evidence_order_number = serializers.CharField(
         max_length=64, trim_whitespace=False, help_text="The unpaid evidence order's number (举证订单号)."
     )
@@ -112,13 +111,14 @@ def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
     """The caller's order line; another buyer's order or line is 'not_found'."""
     orders = orders_for_buyer(buyer)
     order = orders.filter(number=order_ref).first()
-    if order is None and order_ref.isdigit() and int(order_ref) < 2**63:
-        order = orders.filter(pk=int(order_ref)).first()
+    pk = id_or_none(order_ref)
+    if order is None and pk is not None:
+        order = orders.filter(pk=pk).first()
     line = (
         OrderLine.objects.filter(order=order, pk=line_id).select_related("order").first() if order else None
     )
     if line is None:
-        raise ClaimRefused("not_found", _("订单不存在。"))
+        raise refusal("not_found")
     return line
 
 
@@ -150,7 +150,8 @@ class ClaimViewSet(
         description=(
             "Stored at once as `submitted` and adjudicated in the background; read it again for the "
             "decision. Filing the same evidence again while the claim is in flight returns that claim. "
-            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number` (400), "
+            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number`, "
+            "`evidence_not_found` (400: no order has that number; no claim is kept), "
             "`not_found` (404: no such order or line among the caller's own)."
         ),
         request=ClaimFileSerializer,

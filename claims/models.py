@@ -1,3 +1,5 @@
+from collections import Counter
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,6 +22,18 @@ class ClaimState(models.TextChoices):
 IN_FLIGHT_STATES = [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED]
 # In flight or paid: a policy has at most one such claim.
 ACTIVE_STATES = [*IN_FLIGHT_STATES, ClaimState.PAID]
+
+
+class ClaimAction(models.TextChoices):
+    """What a claim's audit rows record: the steps of its timeline as the buyer reads them."""
+
+    FILE = "claim_file", _("提交理赔申请")
+    ADJUDICATE = "claim_adjudicate", _("系统判责")
+    REVIEW = "claim_review", _("保险公司人工审核")
+    SETTLE = "claim_settle", _("赔款已打入支付宝余额")
+    REJECT_REFUND = "claim_reject_refund", _("原订单退款,理赔关闭")
+    REDUCE_REFUND = "claim_reduce_refund", _("原订单部分退款,赔付金额调整")
+    PAYOUT_CLAWBACK = "payout_clawback", _("订单退款,理赔款追回")
 
 
 class Claim(models.Model):
@@ -113,7 +127,9 @@ class ReconciliationRun(models.Model):
     finished_at = models.DateTimeField(_("结束时间"))
     trigger = models.CharField(_("触发方式"), max_length=16)  # "beat", "command", "admin"
     ok = models.BooleanField(_("账务一致"))
+    # Up to LISTED_PER_KIND details of each kind, and the true count of each kind.
     discrepancies = models.JSONField(_("差异"), default=list, blank=True)
+    counts = models.JSONField(_("各类差异数"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("对账记录")
@@ -122,3 +138,16 @@ class ReconciliationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {'OK' if self.ok else 'DISCREPANCIES'}"
+
+    @property
+    def discrepancy_total(self) -> int:
+        """Every discrepancy found, listed or not (runs from before the counts: those listed)."""
+        return sum(self.counts.values()) if self.counts else len(self.discrepancies)
+
+    def summary(self) -> str:
+        """``transfer_unbalanced: 150 (100 listed), ledger_not_zero: 1``."""
+        listed = Counter(d["code"] for d in self.discrepancies)
+        return ", ".join(
+            f"{code}: {count}" + (f" ({listed[code]} listed)" if listed[code] < count else "")
+            for code, count in self.counts.items()
+        )

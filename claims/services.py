@@ -13,28 +13,24 @@ from django.utils.translation import gettext_lazy as _
 from alipay.models import Account, AccountKind, Transfer, TransferKind
 from alipay.services import Leg, insurer_account, transfer_post, transfers_post_query, user_account
 from claims import rules
+from claims.decision import Decision, decide
+from claims.errors import refusal
+from claims.facts import claim_facts
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
 from claims.selectors import claims_of_insurers
-from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
 from core.services import audit_record, audit_record_query
 from insurance.models import Insurer, Policy
 from insurance.services import policies_mark_claimed
-from orders.models import OrderLine
-
-
-class ClaimRefused(ServiceError):
-    pass
+from orders.models import Order, OrderLine
 
 
 def _normalise_number(raw: str) -> str:
     number = unicodedata.normalize("NFKC", raw if isinstance(raw, str) else "").strip()
     if not number or len(number) > 32 or not number.isascii() or not number.isalnum():
-        raise InvalidInput(
-            "invalid_evidence_number", _("请输入正确的举证订单号(只含数字或字母,最多 32 位)。")
-        )
+        raise refusal("invalid_evidence_number")
     return number
 
 
@@ -54,20 +50,23 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
     """申请理赔: file a claim for an insured order line with an evidence order's number.
 
     The claim is stored at once and adjudicated by a worker after commit. Filing the same
-    evidence again while the claim is in flight returns that claim.
+    evidence again while the claim is in flight returns that claim. A number no order has is
+    refused at once (``evidence_not_found``): a typo leaves no rejected claim behind.
     """
     number = _normalise_number(evidence_order_number)
     if order_line.order.buyer_id != buyer.pk:
-        raise ClaimRefused("not_found", _("订单不存在。"))
+        raise refusal("not_found")
     with transaction.atomic():
         policy = Policy.objects.select_for_update().filter(order_line=order_line).first()
         if policy is None:
-            raise ClaimRefused("not_insured", rules.MESSAGES["not_insured"][0])
+            raise refusal("not_insured")
         active = Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES).first()
         if active is not None:
             if active.evidence_order_number == number and active.state != ClaimState.PAID:
                 return active
-            raise ClaimRefused("already_claimed", rules.MESSAGES["already_claimed"][0])
+            raise refusal("already_claimed")
+        if not Order.objects.filter(number=number).exists():
+            raise refusal("evidence_not_found", number=number)
         try:
             with transaction.atomic():
                 claim = Claim.objects.create(
@@ -78,7 +77,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
                     filed_at=timezone.now(),
                 )
         except IntegrityError:
-            raise ClaimRefused("already_claimed", rules.MESSAGES["already_claimed"][0]) from None
+            raise refusal("already_claimed") from None
         audit_record(
             subject=claim,
             action="claim_file",
@@ -90,79 +89,68 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
     return claim
 
 
-def claim_adjudicate(*, claim: Claim) -> Claim:
-    """判责: run every check, store each result, and approve, reject or send to review.
-
-    Only a 'submitted' claim is adjudicated; a repeat finds it decided and does nothing.
-    """
-    with transaction.atomic():
-        # Lock the insured line first, as a refund does (order → line → policy → claim): a refund
-        # that lands now waits, and adjudication never reads a refunded amount about to change.
-        line_id = Claim.objects.filter(pk=claim.pk).values_list("policy__order_line_id", flat=True).get()
-        OrderLine.objects.select_for_update().filter(pk=line_id).exists()
-        claim = (
-            Claim.objects.select_for_update(of=("self",))
-            .select_related(
-                "policy__order_line__order",
-                "policy__order_line__sku__listing",
-                "policy__order_line__campaign_item__campaign",
-            )
-            .get(pk=claim.pk)
+def _claim_for_decision(pk: int) -> Claim:
+    """The claim, locked with everything its facts are read from."""
+    # Lock the insured line first, as a refund does (order → line → policy → claim): a refund
+    # that lands now waits, and adjudication never reads a refunded amount about to change.
+    line_id = Claim.objects.filter(pk=pk).values_list("policy__order_line_id", flat=True).get()
+    OrderLine.objects.select_for_update().filter(pk=line_id).exists()
+    return (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related(
+            "policy__coverage",
+            "policy__order_line__order",
+            "policy__order_line__sku__listing",
+            "policy__order_line__campaign_item__campaign",
         )
+        .get(pk=pk)
+    )
+
+
+def _decision_apply(claim: Claim, decision: Decision) -> None:
+    claim.state = decision.state
+    claim.checks = decision.checks
+    claim.decided_at = timezone.now()
+    claim.price_difference_fen = decision.price_difference_fen
+    claim.compensation_fen = decision.compensation_fen
+    # The evidence order is linked only to a claim that may use it (the unique constraint
+    # keeps one evidence order behind one live claim).
+    claim.evidence_order_id = decision.evidence_order_id
+    claim.review_reasons = [reason.code for reason in decision.review_reasons]
+    if claim.state == ClaimState.IN_REVIEW:
+        claim.review_started_at = claim.decided_at
+    claim.save(
+        update_fields=[
+            "state",
+            "checks",
+            "decided_at",
+            "price_difference_fen",
+            "compensation_fen",
+            "evidence_order",
+            "review_reasons",
+            "review_started_at",
+        ]
+    )
+    audit_record(
+        subject=claim,
+        action="claim_adjudicate",
+        from_state=ClaimState.SUBMITTED,
+        to_state=claim.state,
+        reason=decision.why,
+        data={"review": {reason.code: reason.params for reason in decision.review_reasons}}
+        if decision.review_reasons
+        else None,
+    )
+
+
+def claim_adjudicate(*, claim: Claim) -> Claim:
+    """判责: decide from the facts (claims.decision), store every check's result, and approve,
+    reject or send to review. Only a 'submitted' claim is adjudicated; a repeat does nothing."""
+    with transaction.atomic():
+        claim = _claim_for_decision(claim.pk)
         if claim.state != ClaimState.SUBMITTED:
             return claim
-        verdict = rules.evaluate(claim)
-        claim.checks = verdict.checks
-        claim.decided_at = timezone.now()
-        # The evidence order is linked only to a claim that may use it (the unique constraint
-        # keeps one evidence order behind one live claim).
-        if verdict.passed:
-            line = claim.policy.order_line
-            policy = claim.policy
-            difference = line.paid_fen - verdict.evidence_line.paid_fen
-            amount = rules.compensation(
-                paid_fen=line.paid_fen,
-                refunded_fen=line.refunded_fen,
-                difference_fen=difference,
-                cap_fen=policy.per_claim_cap_fen,
-            )
-            claim.price_difference_fen = difference
-            claim.compensation_fen = amount or None
-            claim.evidence_order = verdict.evidence_order
-            claim.review_reasons = rules.review_reasons(
-                amount_fen=amount,
-                paid_fen=line.paid_fen,
-                evidence_fen=verdict.evidence_line.paid_fen,
-                threshold_fen=policy.review_threshold_fen,
-            )
-            if not amount:
-                claim.state = ClaimState.REJECTED
-            elif claim.review_reasons:
-                claim.state = ClaimState.IN_REVIEW
-                claim.review_started_at = claim.decided_at
-            else:
-                claim.state = ClaimState.APPROVED
-        else:
-            claim.state = ClaimState.REJECTED
-        claim.save(
-            update_fields=[
-                "checks",
-                "decided_at",
-                "price_difference_fen",
-                "compensation_fen",
-                "evidence_order",
-                "review_reasons",
-                "review_started_at",
-                "state",
-            ]
-        )
-        audit_record(
-            subject=claim,
-            action="claim_adjudicate",
-            from_state=ClaimState.SUBMITTED,
-            to_state=claim.state,
-            reason=",".join(verdict.failed_codes or claim.review_reasons),
-        )
+        _decision_apply(claim, decide(claim_facts(claim)))
         if claim.state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -170,26 +158,26 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
 
 def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_state: str) -> Claim:
     if not (staff.is_active and staff.is_staff and staff.has_perm("claims.change_claim")):
-        raise ClaimRefused("not_staff", _("只有保险公司审核人员可以审核理赔。"))
+        raise refusal("not_staff")
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput("reason_required", _("请填写审核意见。"))
+        raise refusal("reason_required")
     if len(reason) > 2_000:
-        raise InvalidInput("reason_too_long", _("审核意见不能超过 2000 字。"))
+        raise refusal("reason_too_long")
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim.pk)
         # An officer decides only the claims of the insurers they work for; to anybody else the
         # claim does not exist. And nobody decides a claim they filed themselves as a buyer.
         if not claims_of_insurers(staff).filter(pk=claim.pk).exists():
-            raise ClaimRefused("not_found", _("理赔不存在。"))
+            raise refusal("claim_not_found")
         if claim.buyer_id == staff.pk:
-            raise ClaimRefused("own_claim", _("不能审核自己提交的理赔。"))
+            raise refusal("own_claim")
         # A repeat finds its own decision, even when settlement has paid the approved claim since.
         done = {to_state, ClaimState.PAID} if to_state == ClaimState.APPROVED else {to_state}
         if claim.state in done and claim.decided_by_id == staff.pk:
             return claim
         if claim.state != ClaimState.IN_REVIEW:
-            raise ClaimRefused("claim_not_in_review", _("只有人工审核中的理赔可以审核。"))
+            raise refusal("claim_not_in_review")
         claim.state = to_state
         claim.decided_by = staff
         claim.decided_at = timezone.now()
@@ -379,6 +367,26 @@ def claims_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"requeued": len(stuck), "settle": int(approved)}
 
 
+def _claims_reject_for_refund(*, policy: Policy) -> None:
+    """A line refunded in full ends every claim still in flight on it: the trade did not succeed."""
+    for claim in Claim.objects.select_for_update().filter(
+        policy=policy, state__in=[ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED]
+    ):
+        from_state = claim.state
+        claim.state = ClaimState.REJECTED
+        claim.decided_at = timezone.now()
+        claim.decision_reason = str(rules.BY_CODE["trade_not_successful"].failed)
+        claim.checks = [*claim.checks, rules.failed_check("trade_not_successful")]
+        claim.save(update_fields=["state", "decided_at", "decision_reason", "checks"])
+        audit_record(
+            subject=claim,
+            action="claim_reject_refund",
+            from_state=from_state,
+            to_state=claim.state,
+            reason="order refunded",
+        )
+
+
 def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
     """A partial refund while a claim waits for staff or settlement lowers what it will pay, as
     if the refund had come before adjudication (no payout exists yet to claw back from)."""
@@ -409,34 +417,8 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
         )
 
 
-def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -> None:
-    """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected;
-    a payout already made is clawed back in proportion to what was refunded."""
-    policy = Policy.objects.filter(order_line=line).select_related("insurer").first()
-    if policy is None:
-        return
-    if line.refunded_fen >= line.paid_fen:
-        for claim in Claim.objects.select_for_update().filter(
-            policy=policy, state__in=[ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED]
-        ):
-            from_state = claim.state
-            claim.state = ClaimState.REJECTED
-            claim.decided_at = timezone.now()
-            claim.decision_reason = str(rules.MESSAGES["trade_not_successful"][0])
-            claim.checks = [
-                *claim.checks,
-                {"code": "trade_not_successful", "result": rules.FAILED, "params": {}},
-            ]
-            claim.save(update_fields=["state", "decided_at", "decision_reason", "checks"])
-            audit_record(
-                subject=claim,
-                action="claim_reject_refund",
-                from_state=from_state,
-                to_state=claim.state,
-                reason="order refunded",
-            )
-    else:
-        _claims_reduce_for_refund(policy=policy, line=line)
+def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
+    """A payout already made gives back what the refund no longer allows, once per refund."""
     payout = (
         Payout.objects.select_for_update(of=("self",))
         .filter(claim__policy=policy)
@@ -454,15 +436,13 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
     clawback = payout.amount_fen - payout.clawed_back_fen - allowed
     if clawback <= 0:
         return
+    insurer = policy.insurer
     transfer_post(
         key=f"clawback:claim:{payout.claim_id}:{line.refunded_fen}",
         kind=TransferKind.CLAWBACK,
         legs=[
             Leg(user_account(user=line.order.buyer, kind=AccountKind.BUYER), -clawback),
-            Leg(
-                insurer_account(code=policy.insurer.code, name=policy.insurer.name),
-                clawback,
-            ),
+            Leg(insurer_account(code=insurer.code, name=insurer.name), clawback),
         ],
         memo=stored_text(_("理赔款追回 %(claim)s"), claim=payout.claim.number),
         reference=f"claim:{payout.claim_id}",
@@ -475,3 +455,16 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
         reason="order refunded after payout",
         data={"amount_fen": clawback},
     )
+
+
+def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -> None:
+    """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected,
+    those on a partly refunded one pay less; a payout already made is clawed back in proportion."""
+    policy = Policy.objects.filter(order_line=line).select_related("insurer").first()
+    if policy is None:
+        return
+    if line.refunded_fen >= line.paid_fen:
+        _claims_reject_for_refund(policy=policy)
+    else:
+        _claims_reduce_for_refund(policy=policy, line=line)
+    _payout_claw_back(policy=policy, line=line)

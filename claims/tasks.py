@@ -5,13 +5,14 @@ from django.db import OperationalError
 
 from claims import services
 from claims.models import Claim
+from core.numbers import is_int
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def claim_adjudicate(claim_id: int) -> str | None:
-    if not isinstance(claim_id, int) or isinstance(claim_id, bool):
+    if not is_int(claim_id):
         logger.error("claim_adjudicate: claim_id must be an integer, got %r", claim_id)
         return None
     claim = Claim.objects.filter(pk=claim_id).first()
@@ -23,9 +24,7 @@ def claim_adjudicate(claim_id: int) -> str | None:
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=1, retry_jitter=True, max_retries=5)
 def claims_settle(batch_size: int | None = None) -> int:
-    if batch_size is not None and (
-        not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
-    ):
+    if batch_size is not None and not (is_int(batch_size) and batch_size >= 1):
         logger.error("claims_settle: batch_size must be a positive integer, got %r", batch_size)
         return 0
     return services.claims_settle(batch_size=batch_size)
@@ -42,5 +41,7 @@ def reconcile() -> bool:
 
     run = reconciliation_run(trigger="beat")
     if not run.ok:
-        logger.error("reconciliation found %d discrepancies (run %s)", len(run.discrepancies), run.pk)
+        logger.error(
+            "reconciliation found %d discrepancies (run %s): %s", run.discrepancy_total, run.pk, run.summary()
+        )
     return run.ok

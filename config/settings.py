@@ -129,10 +129,20 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttles, idempotency) ----------------------------------------------------------
+# --- Cache (the API's throttles) ------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Degrades instead of failing: while Redis is down the throttles count in each process's
+            # memory and a warning is logged; filing and logging in go on (core/cache.py).
+            "BACKEND": "core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "REDIS_DOWN_RETRY_SECONDS": env.float("REDIS_DOWN_RETRY_SECONDS", default=5.0),
+            # A Redis that does not answer costs a request at most this long, not the OS's minutes.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -198,7 +208,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Throttles count in the default cache (database cache, or Redis when REDIS_URL is set).
     "DEFAULT_THROTTLE_RATES": {
@@ -244,7 +254,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a dead worker held comes back after this many seconds (the work itself does not
+    # wait for it: beat's sweep re-sends from the database). Longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < 1:
+        raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds")
 else:
     raise ImproperlyConfigured("CELERY_BROKER_URL must be filesystem:// or redis://")
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import error_responses, fen_display
+from core.api import StrictIntegerField, StrictPrimaryKeyRelatedField, error_responses, fen_display
 from core.errors import InvalidInput
 from insurance import selectors
 from insurance.models import Coverage, InsuranceProduct, Insurer, Policy
@@ -151,7 +151,7 @@ INSURER_TERMS = ("insurer", "premium_rate_bp", "window_days", "per_claim_cap_fen
 
 
 class CoverageOnSerializer(serializers.Serializer):
-    product = serializers.PrimaryKeyRelatedField(
+    product = StrictPrimaryKeyRelatedField(
         queryset=InsuranceProduct.objects.select_related("insurer"),
         required=False,
         allow_null=True,
@@ -192,9 +192,7 @@ class SellerCampaignItemViewSet(SellerViewSetMixin, viewsets.ReadOnlyModelViewSe
     def get_queryset(self) -> QuerySet[CampaignItem]:
         queryset = selectors.campaign_items_for_seller(self.seller)
         if self.action == "list" and "campaign" in self.request.query_params:
-            campaign = serializers.IntegerField(min_value=1).run_validation(
-                self.request.query_params["campaign"]
-            )
+            campaign = StrictIntegerField(min_value=1).run_validation(self.request.query_params["campaign"])
             queryset = queryset.filter(campaign_id=campaign)
         return queryset
 

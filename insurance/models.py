@@ -28,6 +28,21 @@ class Insurer(models.Model):
         return self.name
 
 
+class InsuranceAction(models.TextChoices):
+    """What coverage and policy audit rows record."""
+
+    COVERAGE_ON = "coverage_on", _("开启保价服务")
+    COVERAGE_UPDATE = "coverage_update", _("更换保险产品")
+    COVERAGE_OFF = "coverage_off", _("关闭保价服务")
+    POLICY_ISSUE = "policy_issue", _("出具保单")
+    POLICY_OPEN = "policy_open", _("保单可理赔")
+    POLICY_EXPIRE = "policy_expire", _("保价期结束,保单过期")
+    POLICY_VOID = "policy_void", _("保单失效(订单退款或关闭)")
+    POLICY_CLAIMED = "policy_claimed", _("保单已理赔")
+    PRODUCT_CREATE = "product_create", _("发布保险产品")
+    PRODUCT_CHANGE = "product_change", _("修改保险产品")
+
+
 class SellerAcceptance(models.TextChoices):
     OPEN = "open", _("所有商家(拒保名单除外)")
     LISTED = "listed", _("仅承保名单内的商家")

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +22,7 @@ from alipay.services import (
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.money import format_fen
-from core.numbers import new_number
+from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_query
 from insurance import terms
 from insurance.models import (
@@ -70,12 +70,13 @@ def premium_for(*, insured_fen: int, rate_bp: int) -> int:
 
 def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     """Pay money into the seller's Juhuasuan insurance deposit (聚划算保险保证金)."""
-    if (
-        isinstance(amount_fen, bool)
-        or not isinstance(amount_fen, int)
-        or not 0 < amount_fen <= MAX_TOP_UP_FEN
-    ):
-        raise InvalidInput("invalid_amount", _("保证金金额必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        amount_fen,
+        min_value=1,
+        max_value=MAX_TOP_UP_FEN,
+        code="invalid_amount",
+        message=_("保证金金额必须是大于零的整数(分),且不超过一亿元。"),
+    )
 
     transfer_post(
         key=key,
@@ -309,18 +310,32 @@ def _move_policies(
     queryset: QuerySet[Policy], from_state: str, to_state: str, stamp: str, now: datetime, action: str
 ) -> int:
     """Compare-and-set the policies of ``queryset`` from one state to the next, with one audit
-    row each, in two statements. ``now`` marks the rows this call moved."""
-    moved = queryset.filter(state=from_state).update(state=to_state, **{stamp: now})
-    if moved:
-        audit_record_query(
-            queryset=queryset.model.objects.filter(
-                pk__in=queryset.values("pk"), state=to_state, **{stamp: now}
-            ),
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-        )
+    row each, in a few set-based statements.
+
+    The audit rows are written first, from the very rows the UPDATE then moves: after it they no
+    longer match (their state changed), and other rows may carry the same state and stamp (a
+    second pass of the same sweep), so they could not be told apart afterwards. Locking the rows
+    first keeps the two statements to the same set while other transactions run.
+    """
+    moving = queryset.filter(state=from_state)
+    with transaction.atomic():
+        _lock(moving)
+        audited = audit_record_query(queryset=moving, action=action, from_state=from_state, to_state=to_state)
+        moved = moving.update(state=to_state, **{stamp: now})
+        if audited != moved:
+            raise RuntimeError(f"{action}: {audited} audit rows for {moved} moved policies")
     return moved
+
+
+def _lock(policies: QuerySet[Policy]) -> None:
+    """``SELECT … FOR UPDATE`` the policies without bringing them into Python (a no-op on SQLite,
+    whose writers take turns anyway)."""
+    if not connection.features.has_select_for_update:
+        return
+    locking = policies.order_by("pk").select_for_update(of=("self",))  # one lock order for every sweep
+    sql, params = locking.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) locked", params)
 
 
 def _premium_payer(policy: Policy) -> Account:
@@ -374,9 +389,11 @@ def policies_mark_claimed(*, policies: QuerySet[Policy], now: datetime) -> int:
 
     A policy the window sweep has not opened yet is claimed too: adjudication checked the same
     facts the sweep reads (trade succeeded, campaign ended), and left pending it would later expire.
+    So is one the sweep expired while its claim was being filed (the sweep's snapshot did not
+    see the claim yet): the claim was filed inside the window, and SPEC says it ends claimed.
     """
     moved = 0
-    for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING):
+    for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING, PolicyState.EXPIRED):
         moved += _move_policies(
             policies, from_state, PolicyState.CLAIMED, "claimed_at", now, "policy_claimed"
         )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shops.models import Coupon, Seller, Shop, Sku
 
@@ -15,6 +16,22 @@ class CampaignState(models.TextChoices):
     LIVE = "live", _("进行中")
     ENDED = "ended", _("已结束(保价期内)")
     SETTLED = "settled", _("保价期已结束")
+
+
+class OrderAction(models.TextChoices):
+    """What an order's or a campaign's audit rows record, as buyers and sellers read it."""
+
+    CAMPAIGN_CREATE = "campaign_create", _("创建活动")
+    CAMPAIGN_ITEM_ADD = "campaign_item_add", _("添加活动商品")
+    CAMPAIGN_ADVANCE = "campaign_advance", _("活动状态变更")
+    ORDER_PLACE = "order_place", pgettext_lazy("order history", "提交订单")
+    ORDER_PAY = "order_pay", _("付款成功(支付宝担保交易)")
+    ORDER_SHIP = "order_ship", _("卖家已发货")
+    ORDER_CONFIRM = "order_confirm", _("确认收货,交易成功")
+    ORDER_CANCEL = "order_cancel", _("买家取消订单")
+    ORDER_CLOSE_UNPAID = "order_close_unpaid", _("超时未付款,交易关闭")
+    ORDER_REFUND = "order_refund", _("退款")
+    ORDER_LINE_REFUND = "order_line_refund", _("部分退款")
 
 
 class Campaign(models.Model):

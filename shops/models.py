@@ -12,6 +12,13 @@ class Platform(models.TextChoices):
     TMALL_GLOBAL = "tmall_global", _("天猫国际")
 
 
+class ShopAction(models.TextChoices):
+    """What SKU and coupon audit rows record."""
+
+    PRICE_CHANGE = "price_change", _("修改售价")
+    COUPON_ISSUE = "coupon_issue", _("发放优惠券")
+
+
 class Seller(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="seller")
     name = models.CharField(_("商家名称"), max_length=128)

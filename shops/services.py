@@ -5,16 +5,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from core.numbers import require_int
 from core.services import audit_record
-from shops.models import Coupon, Shop, Sku
+from shops.models import Coupon, Shop, ShopAction, Sku
 
 MAX_PRICE_FEN = 10**10  # ¥100,000,000: beyond any Juhuasuan item
 
 
 def _check_amount(value: object, *, code: str = "invalid_price") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PRICE_FEN:
-        raise InvalidInput(code, _("金额必须是大于零的整数(分),且不超过一亿元。"))
-    return value
+    return require_int(
+        value,
+        min_value=1,
+        max_value=MAX_PRICE_FEN,
+        code=code,
+        message=_("金额必须是大于零的整数(分),且不超过一亿元。"),
+    )
 
 
 def sku_price_change(*, sku: Sku, price_fen: int, actor=None) -> Sku:
@@ -27,7 +32,9 @@ def sku_price_change(*, sku: Sku, price_fen: int, actor=None) -> Sku:
         old = sku.price_fen
         sku.price_fen = price_fen
         sku.save(update_fields=["price_fen", "updated_at"])
-        audit_record(subject=sku, action="price_change", actor=actor, data={"from": old, "to": price_fen})
+        audit_record(
+            subject=sku, action=ShopAction.PRICE_CHANGE, actor=actor, data={"from": old, "to": price_fen}
+        )
     return sku
 
 
@@ -43,8 +50,7 @@ def coupon_issue(
 ) -> Coupon:
     """Issue a shop coupon (or, with no shop, a platform allowance)."""
     _check_amount(amount_fen, code="invalid_amount")
-    if isinstance(min_spend_fen, bool) or not isinstance(min_spend_fen, int) or min_spend_fen < 0:
-        raise InvalidInput("invalid_amount", _("使用门槛不能为负数。"))
+    require_int(min_spend_fen, min_value=0, code="invalid_amount", message=_("使用门槛不能为负数。"))
     valid_from = valid_from or timezone.now()
     if valid_until <= valid_from:
         raise InvalidInput("invalid_period", _("失效时间必须晚于生效时间。"))
@@ -60,5 +66,5 @@ def coupon_issue(
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        audit_record(subject=coupon, action="coupon_issue", actor=actor)
+        audit_record(subject=coupon, action=ShopAction.COUPON_ISSUE, actor=actor)
     return coupon

@@ -13,6 +13,7 @@ from orders.models import (
     Campaign,
     CampaignItem,
     CampaignState,
+    OrderAction,
 )
 from orders.services.errors import OrderRefused
 from shops.models import Seller, Sku
@@ -43,7 +44,9 @@ def campaign_create(
             excluded_from_claims=excluded_from_claims,
             exclusion_note=exclusion_note,
         )
-        audit_record(subject=campaign, action="campaign_create", actor=actor, to_state=campaign.state)
+        audit_record(
+            subject=campaign, action=OrderAction.CAMPAIGN_CREATE, actor=actor, to_state=campaign.state
+        )
     return campaign
 
 
@@ -64,7 +67,7 @@ def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, 
             campaign=campaign, sku=sku, defaults={"campaign_price_fen": campaign_price_fen}
         )
         if created:
-            audit_record(subject=item, action="campaign_item_add", actor=actor)
+            audit_record(subject=item, action=OrderAction.CAMPAIGN_ITEM_ADD, actor=actor)
     return item
 
 
@@ -75,7 +78,11 @@ def _campaign_cas(campaign_ids: Sequence[int], *, from_state: str, to_state: str
         if Campaign.objects.filter(pk=pk, state=from_state).update(state=to_state):
             moved.append(pk)
     audit_record_many(
-        model=Campaign, object_ids=moved, action="campaign_advance", from_state=from_state, to_state=to_state
+        model=Campaign,
+        object_ids=moved,
+        action=OrderAction.CAMPAIGN_ADVANCE,
+        from_state=from_state,
+        to_state=to_state,
     )
     return moved
 

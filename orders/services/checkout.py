@@ -17,6 +17,7 @@ from orders.models import (
     Campaign,
     CampaignItem,
     Order,
+    OrderAction,
     OrderLine,
 )
 from orders.services.errors import MAX_QUANTITY
@@ -149,5 +150,5 @@ def order_place(
         for line in lines:
             line.order = order
         OrderLine.objects.bulk_create(lines)
-        audit_record(subject=order, action="order_place", actor=buyer, to_state=order.state)
+        audit_record(subject=order, action=OrderAction.ORDER_PLACE, actor=buyer, to_state=order.state)
     return order

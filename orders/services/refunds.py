@@ -11,6 +11,7 @@ from core.services import audit_record
 from orders.events import OrderEvent, announce
 from orders.models import (
     Order,
+    OrderAction,
     OrderLine,
     OrderState,
 )
@@ -63,7 +64,7 @@ def order_line_refund(
         line.save(update_fields=["refunded_fen"])
         audit_record(
             subject=order,
-            action="order_line_refund",
+            action=OrderAction.ORDER_LINE_REFUND,
             actor=actor,
             reason=reason,
             data={"line": line.pk, "amount_fen": amount_fen},
@@ -105,7 +106,7 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
             to_state=OrderState.REFUNDED,
             stamp="refunded_at",
             actor=actor,
-            action="order_refund",
+            action=OrderAction.ORDER_REFUND,
             reason=reason,
         )
         for line in lines:

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from alipay.models import Account, AccountKind
+from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState, Payout
-from claims.services import ClaimRefused, claim_review_approve, claim_review_reject, claims_settle
+from claims.services import claim_review_approve, claim_review_reject, claims_settle
 from insurance.models import Coverage, Insurer, Policy, Premium
 from tests.admin.conftest import admin_url
 from tests.admin.scenarios import in_review, lifecycle
@@ -44,7 +45,7 @@ def test_officer_b_cannot_see_or_decide_insurer_as_claim(world, officers):
     assert claim.state == ClaimState.IN_REVIEW and claim.decided_by is None
     with pytest.raises(ClaimRefused) as refused:
         claim_review_approve(claim=claim, staff=officers.b, reason="属实。")
-    assert refused.value.code == "not_found"
+    assert refused.value.code == "claim_not_found"
     claims_settle()
     assert (_insurer_balance(a), _insurer_balance(b)) == (a_before, b_before)
 

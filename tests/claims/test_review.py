@@ -3,9 +3,9 @@
 import pytest
 
 from alipay.selectors import buyer_balance_fen
+from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState, Payout
 from claims.services import (
-    ClaimRefused,
     claim_adjudicate,
     claim_file,
     claim_review_approve,
@@ -69,6 +69,10 @@ def test_it_sends_a_steep_drop_to_staff(world, insured_line, place_evidence):
     assert claim.state == ClaimState.IN_REVIEW
     assert claim.review_reasons == ["steep_drop"]
     assert claim.compensation_fen == 8_000
+    # The values the rule compared are kept with the decision, for staff.
+    decided = audit_history(claim).get(action="claim_adjudicate")
+    assert decided.reason == "steep_drop"
+    assert decided.data == {"review": {"steep_drop": {"evidence_fen": 7_900, "paid_fen": 15_900}}}
 
 
 def test_it_approves_a_drop_to_exactly_half(world, place_evidence):
@@ -235,7 +239,7 @@ def test_only_insurer_staff_may_review(
     world, insured_line, place_evidence, django_capture_on_commit_callbacks
 ):
     """A buyer (or a staff user without the review permission) is refused and nothing changes."""
-    from claims.services import ClaimRefused, claim_file, claim_review_approve
+    from claims.services import claim_file, claim_review_approve
     from shops.services import sku_price_change
     from tests.factories import UserFactory
 

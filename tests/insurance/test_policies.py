@@ -327,3 +327,27 @@ def test_a_voided_policy_is_neither_opened_nor_expired(world):
     policy_windows_advance(now=timezone.now() + timedelta(days=30))
 
     assert world.line(order).policy.state == PolicyState.VOIDED
+
+
+def test_the_window_sweep_audits_every_policy_it_moves(world):
+    """Issue 10.8: each policy the sweep opens or expires gets its audit row, with the state it
+    came from, once, even when one run expires claimable and pending policies alike."""
+    opened = [world.line(world.buy()).policy for _ in range(3)]
+    never_received = world.line(world.buy(succeed=False)).policy
+    world.end_campaign()
+
+    assert policy_windows_advance(batch_size=2)["opened"] == 3
+    later = refreshed(opened[0]).window_ends_at
+    assert policy_windows_advance(now=later, batch_size=2)["expired"] == 4
+
+    def moves(policy: Policy) -> list[tuple[str, str, str]]:
+        return [
+            (e.action, e.from_state, e.to_state) for e in audit_history(policy).exclude(action="policy_issue")
+        ]
+
+    for policy in opened:
+        assert moves(policy) == [
+            ("policy_open", PolicyState.PENDING, PolicyState.CLAIMABLE),
+            ("policy_expire", PolicyState.CLAIMABLE, PolicyState.EXPIRED),
+        ]
+    assert moves(never_received) == [("policy_expire", PolicyState.PENDING, PolicyState.EXPIRED)]

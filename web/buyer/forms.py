@@ -115,6 +115,7 @@ class ClaimForm(ServiceErrorFormMixin, forms.Form):
 
     error_fields: ClassVar[dict[str, str]] = {
         "invalid_evidence_number": "evidence_order_number",
+        "evidence_not_found": "evidence_order_number",
         "already_claimed": "evidence_order_number",
         "not_insured": "evidence_order_number",
         "not_found": "evidence_order_number",

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import rules
@@ -27,30 +26,7 @@ from insurance.selectors import policies_for_lines
 from orders.models import Order, OrderLine, OrderState
 from orders.selectors import order_lines_with_product, orders_for_buyer
 from web.buyer.forms import ClaimForm
-from web.claim_display import ClaimView, decision
-
-# What each step of a claim's audit history means to the people reading it.
-TIMELINE_LABELS = {
-    "claim_file": _("提交理赔申请"),
-    "claim_adjudicate": _("系统判责"),
-    "claim_review": _("保险公司人工审核"),
-    "claim_settle": _("赔款已打入支付宝余额"),
-    "claim_reject_refund": _("原订单退款,理赔关闭"),
-    "claim_reduce_refund": _("原订单部分退款,赔付金额调整"),
-    "payout_clawback": _("订单退款,理赔款追回"),
-}
-ORDER_STEPS = {
-    "order_place": pgettext_lazy("order history", "提交订单"),
-    "order_pay": _("付款成功(支付宝担保交易)"),
-    "order_ship": _("卖家已发货"),
-    "order_confirm": _("确认收货,交易成功"),
-    "order_cancel": _("买家取消订单"),
-    "order_close_unpaid": _("超时未付款,交易关闭"),
-    "order_refund": _("退款"),
-    "order_line_refund": _("部分退款"),
-}
-# A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
-
+from web.claim_display import ClaimView, action_label, decision
 
 # Seconds between refreshes of the panel while the platform is still working on a claim.
 POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_REVIEW: 15}
@@ -59,7 +35,7 @@ POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_R
 def timeline(claim: Claim, events: list[AuditEvent]) -> list[dict[str, Any]]:
     steps = []
     for event in events:
-        label = TIMELINE_LABELS.get(event.action, event.action)
+        label = action_label(event.action)
         state = ClaimState(event.to_state).label if event.to_state in ClaimState.values else ""
         steps.append({"at": event.created_at, "label": label, "state": state, "to_state": event.to_state})
     return steps
@@ -131,22 +107,6 @@ class Panel:
         return reverse("claims:file", args=[self.order.number, self.line.pk])
 
 
-def _candidate_notes(candidate: OrderLine, line: OrderLine, policy: Policy) -> list[str]:
-    """Why an evidence order would fail, said before the buyer files it."""
-    notes = []
-    if candidate.sku.specs_key != line.sku.specs_key:
-        notes.append(str(_("规格不同")))
-    if candidate.quantity != line.quantity:
-        notes.append(str(_("数量不同")))
-    if candidate.order.shipping_key != line.order.shipping_key:
-        notes.append(str(_("收货信息不同")))
-    if not policy.window_contains(candidate.order.created_at):
-        notes.append(str(_("不在保价期内下单")))
-    if candidate.paid_fen >= line.paid_fen:
-        notes.append(str(_("价格未降低")))
-    return notes
-
-
 def insurance_panels(
     request: HttpRequest, order: Order, lines: list[OrderLine], *, forms: dict[int, ClaimForm] | None = None
 ) -> list[Panel]:
@@ -169,13 +129,14 @@ def insurance_panels(
                 claim=claim,
                 checks=decision(claim),
                 steps=timeline(claim, histories.get(claim.pk, [])),
-                review_reasons=[str(rules.REVIEW_MESSAGES.get(r, r)) for r in claim.review_reasons],
+                review_reasons=[rules.review_message(r) for r in claim.review_reasons],
             )
             for claim in claims.get(policy.pk, [])
         ]
         options = candidates.get(line.pk, [])
         for candidate in options:
-            candidate.notes = _candidate_notes(candidate, line, policy)
+            # Why it would fail, said before filing: the same evidence checks that decide a claim.
+            candidate.notes = rules.hint_notes(rules.evidence_hints(line, candidate, policy))
         panels.append(
             Panel(
                 order=order,
@@ -212,7 +173,7 @@ def render_order_page(
             "lines": lines,
             "panels": panels,
             "history": [
-                {"label": ORDER_STEPS.get(event.action, event.action), "at": event.created_at}
+                {"label": action_label(event.action), "at": event.created_at}
                 for event in audit_history(order)
             ],
             "action_error": action_error,

@@ -27,7 +27,7 @@ def seller_claims(request: HttpRequest) -> HttpResponse:
             claim=claim,
             checks=decision(claim),
             steps=[],
-            review_reasons=[str(rules.REVIEW_MESSAGES.get(r, r)) for r in claim.review_reasons],
+            review_reasons=[rules.review_message(r) for r in claim.review_reasons],
         )
         for claim in page.object_list
     ]

@@ -50,93 +50,75 @@ def _exposure_context(seller, drop: int) -> dict[str, Any]:
 
 
 BRAND, BLUE, GREY, GREEN = "#ff5000", "#3d5afe", "#9e9e9e", "#12875a"
+PERCENT_AXIS = {"y": {"beginAtZero": True, "suggestedMax": 100, "ticks": {"precision": 0}}}
+
+
+def _bar(labels: list, datasets: list[dict[str, Any]], scales: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "bar", "data": {"labels": labels, "datasets": datasets}, "options": {"scales": scales}}
+
+
+def _daily_chart(seller) -> dict[str, Any]:
+    """Claims filed and yuan paid per day over the last CHART_DAYS days."""
+    today = timezone.localdate()
+    start = today - timedelta(days=CHART_DAYS - 1)
+    per_day = seller_claims_per_day(
+        seller=seller, since=timezone.make_aware(datetime.combine(start, time.min))
+    )
+    days = [start + timedelta(days=n) for n in range(CHART_DAYS)]
+    claims = {"label": _("理赔申请(笔)"), "backgroundColor": BRAND, "yAxisID": "y"}
+    claims["data"] = [per_day.get(day, {}).get("claims", 0) for day in days]
+    paid = {"type": "line", "label": _("赔付金额(元)"), "borderColor": BLUE, "backgroundColor": BLUE}
+    paid |= {"yAxisID": "y1", "tension": 0.3}
+    paid["data"] = [per_day.get(day, {}).get("paid_fen", 0) / 100 for day in days]
+    scales = {
+        "y": {"beginAtZero": True, "position": "left", "ticks": {"precision": 0}},
+        "y1": {"beginAtZero": True, "position": "right", "grid": {"drawOnChartArea": False}},
+    }
+    return _bar([day.strftime("%m-%d") for day in days], [claims, paid], scales)
+
+
+def _rates_chart(rates: list) -> dict[str, Any]:
+    """Per campaign: the share of policies with a claim, and the share paid."""
+    datasets = [
+        {
+            "label": _("申请理赔的保单占比(%)"),
+            "data": [_percent(c.claimed, c.policies) for c in rates],
+            "backgroundColor": BRAND,
+        },
+        {
+            "label": _("已赔付的保单占比(%)"),
+            "data": [_percent(c.paid, c.policies) for c in rates],
+            "backgroundColor": GREEN,
+        },
+    ]
+    return _bar([campaign.name for campaign in rates], datasets, PERCENT_AXIS)
+
+
+def _effect_chart(effect: dict[str, Any]) -> dict[str, Any]:
+    """Conversion and repurchase of covered items against uncovered ones."""
+    datasets = [
+        {
+            "label": label,
+            "data": [effect[group]["conversion_bp"] / 100, effect[group]["repeat_bp"] / 100],
+            "backgroundColor": colour,
+        }
+        for group, label, colour in (
+            ("covered", _("赠保价险商品"), BRAND),
+            ("uncovered", _("未赠保价险商品"), GREY),
+        )
+    ]
+    return _bar([_("下单支付转化率(%)"), _("复购率(%)")], datasets, PERCENT_AXIS)
 
 
 def _charts(seller) -> dict[str, Any]:
     """Chart.js configurations. Yuan are plain numbers here for the axis only: tables and KPIs
     show exact fen."""
-    today = timezone.localdate()
-    start = today - timedelta(days=CHART_DAYS - 1)
-    since = timezone.make_aware(datetime.combine(start, time.min))
-    per_day = seller_claims_per_day(seller=seller, since=since)
-    days = [start + timedelta(days=n) for n in range(CHART_DAYS)]
     rates = list(seller_claim_rates(seller))
     effect = coverage_effect(seller)
-    percent_axis = {"y": {"beginAtZero": True, "suggestedMax": 100, "ticks": {"precision": 0}}}
     return {
-        "daily": {
-            "type": "bar",
-            "data": {
-                "labels": [day.strftime("%m-%d") for day in days],
-                "datasets": [
-                    {
-                        "label": _("理赔申请(笔)"),
-                        "data": [per_day.get(day, {}).get("claims", 0) for day in days],
-                        "backgroundColor": BRAND,
-                        "yAxisID": "y",
-                    },
-                    {
-                        "type": "line",
-                        "label": _("赔付金额(元)"),
-                        "data": [per_day.get(day, {}).get("paid_fen", 0) / 100 for day in days],
-                        "borderColor": BLUE,
-                        "backgroundColor": BLUE,
-                        "yAxisID": "y1",
-                        "tension": 0.3,
-                    },
-                ],
-            },
-            "options": {
-                "scales": {
-                    "y": {"beginAtZero": True, "position": "left", "ticks": {"precision": 0}},
-                    "y1": {"beginAtZero": True, "position": "right", "grid": {"drawOnChartArea": False}},
-                }
-            },
-        },
-        "rates": {
-            "type": "bar",
-            "data": {
-                "labels": [campaign.name for campaign in rates],
-                "datasets": [
-                    {
-                        "label": _("申请理赔的保单占比(%)"),
-                        "data": [_percent(c.claimed, c.policies) for c in rates],
-                        "backgroundColor": BRAND,
-                    },
-                    {
-                        "label": _("已赔付的保单占比(%)"),
-                        "data": [_percent(c.paid, c.policies) for c in rates],
-                        "backgroundColor": GREEN,
-                    },
-                ],
-            },
-            "options": {"scales": percent_axis},
-        },
-        "effect": {
-            "type": "bar",
-            "data": {
-                "labels": [_("下单支付转化率(%)"), _("复购率(%)")],
-                "datasets": [
-                    {
-                        "label": _("赠保价险商品"),
-                        "data": [
-                            effect["covered"]["conversion_bp"] / 100,
-                            effect["covered"]["repeat_bp"] / 100,
-                        ],
-                        "backgroundColor": BRAND,
-                    },
-                    {
-                        "label": _("未赠保价险商品"),
-                        "data": [
-                            effect["uncovered"]["conversion_bp"] / 100,
-                            effect["uncovered"]["repeat_bp"] / 100,
-                        ],
-                        "backgroundColor": GREY,
-                    },
-                ],
-            },
-            "options": {"scales": percent_axis},
-        },
+        "daily": _daily_chart(seller),
+        "rates": _rates_chart(rates),
+        "effect": _effect_chart(effect),
         "effect_raw": effect,
         "rate_rows": rates,
     }

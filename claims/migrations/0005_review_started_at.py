@@ -25,7 +25,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("claims", "0003_reconciliation_run"),
+        ("claims", "0004_reconciliation_counts"),
         ("core", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
