@@ -2,6 +2,7 @@
 claims.services; the change page explains the decision check by check."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -11,18 +12,17 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from claims import (
-    admin_report,  # noqa: F401  (registers the policy admin with its claims, and the report)
-    rules,
-    services,
-)
+from claims import rules, services
+from claims.admin_report import loss_report, turnaround_report  # and the policy admin with claims
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
+from claims.selectors import CLAIM_INSURER, PAYOUT_INSURER
 from core.admin import (
     AuditHistoryMixin,
     DomainAdmin,
@@ -30,10 +30,11 @@ from core.admin import (
     admin_link,
     fen_column,
     related_column,
-    titled_filter,
 )
 from core.errors import ServiceError
 from core.money import format_fen
+from insurance.admin import INSURER_FILTER, InsurerFenced
+from insurance.selectors import insurer_ids_of
 from orders.models import Order, OrderLine
 from orders.selectors import order_by_number
 
@@ -140,7 +141,8 @@ def _order_comparison(claim: Claim) -> dict[str, Any]:
 
 
 @admin.register(Claim)
-class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
+class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    insurer_path = CLAIM_INSURER
     list_display = (
         "number",
         "state",
@@ -153,8 +155,8 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
         "decided_by_link",
         "decided_at",
     )
-    list_filter = (ClaimStateFilter, ("policy__coverage__insurer", titled_filter(_("保险公司"))), "filed_at")
-    list_select_related = ("buyer", "policy__coverage__insurer", "decided_by")
+    list_filter = (ClaimStateFilter, (CLAIM_INSURER, INSURER_FILTER), "filed_at")
+    list_select_related = ("buyer", "policy__insurer", "decided_by")
     search_fields = (
         "=number",
         "=evidence_order_number",
@@ -191,7 +193,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     buyer_link = related_column("buyer", _("买家"))
     policy_link = related_column("policy", _("保单"))
-    insurer_link = related_column("policy__coverage__insurer", _("保险公司"))
+    insurer_link = related_column("policy__insurer", _("保险公司"))
     decided_by_link = related_column("decided_by", _("审核人"))
     compensation = fen_column("compensation_fen", _("赔付金额"))
 
@@ -202,7 +204,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
             .select_related(
                 "buyer",
                 "decided_by",
-                "policy__coverage__insurer",
+                "policy__insurer",
                 "policy__order_line__order__buyer",
                 "policy__order_line__sku__listing__shop",
                 "policy__order_line__sku__listing__product",
@@ -242,7 +244,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
     @admin.display(description=_("赔付"))
     def compensation_display(self, obj: Claim) -> str:
         line = obj.policy.order_line
-        coverage = obj.policy.coverage
+        policy = obj.policy
         payout = Payout.objects.filter(claim=obj).first()
         evidence_fen = None if obj.price_difference_fen is None else line.paid_fen - obj.price_difference_fen
         facts = [
@@ -250,14 +252,24 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
             (_("原订单已退款"), format_fen(line.refunded_fen)),
             (_("举证价格"), format_fen(evidence_fen)),
             (_("差价"), format_fen(obj.price_difference_fen)),
-            (_("单次赔付上限"), format_fen(coverage.per_claim_cap_fen)),
-            (_("人工审核阈值"), format_fen(coverage.review_threshold_fen)),
+            (_("单次赔付上限"), format_fen(policy.per_claim_cap_fen)),
+            (_("人工审核阈值"), format_fen(policy.review_threshold_fen)),
             (_("赔付金额"), format_fen(obj.compensation_fen)),
             (_("已赔付"), format_fen(payout.amount_fen if payout else None)),
             (_("已追回"), format_fen(payout.clawed_back_fen if payout else None)),
             (_("赔付时间"), timezone.localtime(obj.paid_at) if obj.paid_at else "—"),
         ]
         return render_to_string("admin/core/facts.html", {"facts": facts})
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("reports/loss/", view(partial(loss_report, self)), name="claims_report_loss"),
+            path(
+                "reports/turnaround/", view(partial(turnaround_report, self)), name="claims_report_turnaround"
+            ),
+            *super().get_urls(),
+        ]
 
     # --- the review actions -----------------------------------------------------------------
 
@@ -344,14 +356,15 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     @admin.action(description=_("立即结算所有已通过的理赔"), permissions=["change"])
     def settle_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
-        # Settlement pays every approved claim, not only the selected ones: it is the same
-        # batch job the scheduler runs, started now.
-        paid = services.claims_settle()
+        # Settlement pays every approved claim of the officer's insurers, not only the selected
+        # ones: it is the same batch job the scheduler runs, started now.
+        paid = services.claims_settle(insurer_ids=insurer_ids_of(request.user))
         self.message_user(request, _("已结算 %(count)d 笔已通过的理赔。") % {"count": paid}, messages.SUCCESS)
 
 
 @admin.register(Payout)
-class PayoutAdmin(LedgerAdmin):
+class PayoutAdmin(InsurerFenced, LedgerAdmin):
+    insurer_path = PAYOUT_INSURER
     list_display = (
         "claim_link",
         "amount",
@@ -362,8 +375,8 @@ class PayoutAdmin(LedgerAdmin):
         "transfer_link",
         "created_at",
     )
-    list_filter = (("claim__policy__coverage__insurer", titled_filter(_("保险公司"))),)
-    list_select_related = ("claim__buyer", "claim__policy__coverage__insurer", "transfer")
+    list_filter = ((PAYOUT_INSURER, INSURER_FILTER),)
+    list_select_related = ("claim__buyer", "claim__policy__insurer", "transfer")
     search_fields = ("=claim__number", "claim__buyer__username", "transfer__key")
     date_hierarchy = "created_at"
     fieldsets = (
@@ -385,7 +398,7 @@ class PayoutAdmin(LedgerAdmin):
     )
 
     claim_link = related_column("claim", _("理赔申请"))
-    insurer_link = related_column("claim__policy__coverage__insurer", _("保险公司"))
+    insurer_link = related_column("claim__policy__insurer", _("保险公司"))
     buyer_link = related_column("claim__buyer", _("买家"))
     transfer_link = related_column("transfer", _("资金流水"))
     amount = fen_column("amount_fen", _("赔付金额"))
@@ -396,7 +409,7 @@ class PayoutAdmin(LedgerAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("claim__buyer", "claim__policy__coverage__insurer", "transfer")
+            .select_related("claim__buyer", "claim__policy__insurer", "transfer")
             .annotate(net_fen=F("amount_fen") - F("clawed_back_fen"))
         )
 

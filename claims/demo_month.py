@@ -18,7 +18,7 @@ from django.utils import timezone
 from alipay.services import balance_top_up
 from claims.models import Claim
 from claims.services import claim_adjudicate, claim_file, claims_settle
-from insurance.models import Insurer, Policy
+from insurance.models import InsuranceProduct, Policy
 from insurance.services import coverage_turn_on, policy_windows_advance
 from orders.models import Address, Campaign, Order, OrderState
 from orders.services import (
@@ -56,7 +56,7 @@ class Campaign_:
     name: str
     starts_days_ago: float
     hours: int
-    covered: list[tuple[Sku, int, int | None]]  # (sku, campaign price, review threshold in fen)
+    covered: list[tuple[Sku, int, str | None]]  # (sku, campaign price, the insurer's product or the default)
     uncovered: list[tuple[Sku, int]]
     drop: tuple[Sku, int] | None  # after the campaign, this SKU (another shop) sells for less
     drop_after_days: float = 2
@@ -114,20 +114,14 @@ def _buy(buyer, address, sku: Sku, quantity: int, at: datetime, rng: random.Rand
     return order
 
 
-def _run_campaign(plan: Campaign_, *, seller: Seller, insurer: Insurer, people: list[tuple], rng, now):
+def _run_campaign(plan: Campaign_, *, seller: Seller, products: dict, people: list[tuple], rng, now):
     start = now - timedelta(days=plan.starts_days_ago)
     end = start + timedelta(hours=plan.hours)
     with _travel(start - timedelta(days=1)):
         plan.campaign = campaign_create(seller=seller, name=plan.name, starts_at=start, ends_at=end)
-        for sku, price, threshold in plan.covered:
+        for sku, price, product in plan.covered:
             item = campaign_item_add(campaign=plan.campaign, sku=sku, campaign_price_fen=price)
-            coverage_turn_on(
-                campaign_item=item,
-                insurer=insurer,
-                seller=seller,
-                premium_rate_bp=120,
-                review_threshold_fen=threshold,
-            )
+            coverage_turn_on(campaign_item=item, seller=seller, product=products.get(product))
         for sku, price in plan.uncovered:
             campaign_item_add(campaign=plan.campaign, sku=sku, campaign_price_fen=price)
     with _travel(start):
@@ -193,7 +187,12 @@ def _claim(order: Order, address: Address, line, sku: Sku, quantity: int, at: da
 
 
 def play_month(
-    *, seller: Seller, insurer: Insurer, skus: dict, now: datetime | None = None, seed: int = 2026
+    *,
+    seller: Seller,
+    products: dict[str, InsuranceProduct],
+    skus: dict,
+    now: datetime | None = None,
+    seed: int = 2026,
 ) -> None:
     """Thirty days of campaigns before ``now``; the month's buyers are ``demo01``…``demo36``."""
     rng = random.Random(seed)
@@ -224,16 +223,16 @@ def play_month(
             "秋季焕新 · 小米手环 9",
             starts_days_ago=11,
             hours=48,
-            # Above ¥60 a claim waits for the insurer's review: a silver band drops ¥70.
-            covered=[(band[0], 22_900, None), (band[1], 24_900, 6_000)],
+            # Under the insurer's product reviewed above ¥100, a silver band dropping ¥105 waits for review.
+            covered=[(band[0], 22_900, None), (band[1], 24_900, "reviewed")],
             uncovered=[(cooker[0], 25_900)],
-            drop=(band_taobao[1], 17_900),
+            drop=(band_taobao[1], 14_400),
             drop_after_days=2,
             claim_share=0.5,
         ),
     ]
     for plan in plans:
-        _run_campaign(plan, seller=seller, insurer=insurer, people=people, rng=rng, now=now)
+        _run_campaign(plan, seller=seller, products=products, people=people, rng=rng, now=now)
         _claims_after_drop(plan, rng=rng, now=now)
     # Windows that closed during the month expire their unclaimed policies, as beat would have.
     for plan in plans:

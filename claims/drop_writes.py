@@ -27,14 +27,14 @@ def compensation_expression(*, difference: str) -> models.Expression:
     holds the two to the same answers."""
     paid = F("order_line__paid_fen")
     refunded = F("order_line__refunded_fen")
-    cap = F("coverage__per_claim_cap_fen")
+    cap = F("per_claim_cap_fen")
     at_most_paid = Case(
         When(Q(**{f"{difference}__lt": paid}), then=F(difference)), default=paid, output_field=_INT
     )
     # Integer division in both SQLite and PostgreSQL: every operand is an integer.
     reduced = ExpressionWrapper(at_most_paid * (paid - refunded) / paid, output_field=_INT)
     return Case(
-        When(Q(coverage__per_claim_cap_fen__isnull=False, coverage__per_claim_cap_fen__lt=reduced), then=cap),
+        When(Q(per_claim_cap_fen__isnull=False, per_claim_cap_fen__lt=reduced), then=cap),
         default=reduced,
         output_field=_INT,
     )

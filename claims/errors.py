@@ -30,6 +30,9 @@ ERRORS: dict[str, tuple[Promise, bool]] = {
     "evidence_not_found": (rules.BY_CODE["evidence_not_found"].failed, True),
     "invalid_evidence_number": (_("请输入正确的举证订单号(只含数字或字母,最多 32 位)。"), True),
     "not_staff": (_("只有保险公司审核人员可以审核理赔。"), False),
+    # Another insurer's claim does not exist for an officer.
+    "claim_not_found": (_("理赔不存在。"), False),
+    "own_claim": (_("不能审核自己作为买家提交的理赔。"), False),
     "claim_not_in_review": (_("只有人工审核中的理赔可以审核。"), False),
     "reason_required": (_("请填写审核意见。"), True),
     "reason_too_long": (_("审核意见不能超过 2000 字。"), True),

@@ -104,8 +104,8 @@ def insured_facts(policy: Policy, line: OrderLine | None = None) -> Insured:
         window_starts_at=policy.window_starts_at,
         window_ends_at=policy.window_ends_at,
         campaign_excluded=line.campaign_item.campaign.excluded_from_claims,
-        cap_fen=policy.coverage.per_claim_cap_fen,
-        review_threshold_fen=policy.coverage.review_threshold_fen,
+        cap_fen=policy.per_claim_cap_fen,
+        review_threshold_fen=policy.review_threshold_fen,
     )
 
 

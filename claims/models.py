@@ -78,6 +78,9 @@ class Claim(models.Model):
     compensation_fen = models.BigIntegerField(_("赔付金额(分)"), null=True, blank=True)
     filed_at = models.DateTimeField(_("申请时间"))  # indexed by claim_newest
     decided_at = models.DateTimeField(_("判责时间"), null=True, blank=True)
+    # When the claim last went to staff review (adjudication, or a hold before payment): the
+    # review queue waits from here, and turnaround is measured to the staff's decision.
+    review_started_at = models.DateTimeField(_("转人工时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -118,6 +121,7 @@ class Claim(models.Model):
             models.Index(fields=["-filed_at", "-id"], name="claim_newest"),
             # The review queue and each state's tab; the sweep's "submitted before" too.
             models.Index(fields=["state", "-filed_at", "-id"], name="claim_state_newest"),
+            models.Index(fields=["state", "review_started_at"], name="claim_state_review_started"),
             # Settlement marks a batch by its paid_at and finds it again through this index.
             models.Index(fields=["state", "paid_at"]),
         ]

@@ -66,9 +66,7 @@ def _payout_transfers(found: Findings) -> None:
     wrong_debit = legs.filter(amount_fen__lt=0).exclude(account__code=OuterRef("insurer_account"))
     found.add(
         "payout_wrong_account",
-        Payout.objects.annotate(
-            insurer_account=Concat(Value("insurer:"), "claim__policy__coverage__insurer__code")
-        )
+        Payout.objects.annotate(insurer_account=Concat(Value("insurer:"), "claim__policy__insurer__code"))
         .filter(Exists(wrong_credit) | Exists(wrong_debit))
         .values_list("claim__number", flat=True),
         lambda number: f"claim {number}: its payout did not go from its insurer to its insured buyer",

@@ -24,9 +24,13 @@ from django.utils import timezone
 from claims.drop_writes import compensation_expression
 from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, Payout, PriceDrop
 from insurance.models import Policy, PolicyState
+from insurance.selectors import POLICY_INSURER, fenced, insurers_of
 from orders.models import Campaign, Order, OrderLine, OrderState
 from shops.models import Seller, Shop, Sku
 
+# From a claim, a payout, to the insurer that pays it.
+CLAIM_INSURER = f"policy__{POLICY_INSURER}"
+PAYOUT_INSURER = f"claim__{CLAIM_INSURER}"
 _CLAIM_RELATED = (
     "policy__order_line__order",
     "policy__order_line__sku__listing",
@@ -38,12 +42,15 @@ _CLAIM_RELATED = (
 def claims_visible_to(user: AbstractBaseUser) -> QuerySet[Claim]:
     """A buyer's own claims; staff also see the claims their insurers underwrite (a superuser,
     every claim)."""
-    if user.is_superuser:
+    if user.is_active and user.is_superuser:
         return Claim.objects.select_related(*_CLAIM_RELATED)
-    visible = Q(buyer=user)
-    if user.is_staff:
-        visible |= Q(policy__coverage__insurer__in=user.insurers.all())
+    visible = Q(buyer=user) | Q(**{f"{CLAIM_INSURER}__in": insurers_of(user).values("pk")})
     return Claim.objects.filter(visible).select_related(*_CLAIM_RELATED)
+
+
+def claims_of_insurers(user: AbstractBaseUser) -> QuerySet[Claim]:
+    """The claims ``user`` may review as insurer staff (see ``insurers_of``)."""
+    return fenced(Claim.objects.all(), user=user, insurer_path=CLAIM_INSURER)
 
 
 def claims_for_seller(seller: Seller) -> QuerySet[Claim]:

@@ -18,11 +18,12 @@ from claims.errors import refusal
 from claims.facts import claim_facts
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
 from claims.notifications import tell_claim_decided, tell_claim_filed, tell_payouts
+from claims.selectors import claims_of_insurers
 from core.i18n import stored_text
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
 from core.services import audit_record, audit_record_query
-from insurance.models import Coverage, Insurer, Policy
+from insurance.models import Insurer, Policy
 from insurance.services import policies_mark_claimed
 from orders.models import Order, OrderLine
 
@@ -119,6 +120,8 @@ def _decision_apply(claim: Claim, decision: Decision) -> None:
     # keeps one evidence order behind one live claim).
     claim.evidence_order_id = decision.evidence_order_id
     claim.review_reasons = [reason.code for reason in decision.review_reasons]
+    if claim.state == ClaimState.IN_REVIEW:
+        claim.review_started_at = claim.decided_at
     claim.save(
         update_fields=[
             "state",
@@ -128,6 +131,7 @@ def _decision_apply(claim: Claim, decision: Decision) -> None:
             "compensation_fen",
             "evidence_order",
             "review_reasons",
+            "review_started_at",
         ]
     )
     audit_record(
@@ -166,6 +170,12 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
         raise refusal("reason_too_long")
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim.pk)
+        # An officer decides only the claims of the insurers they work for; to anybody else the
+        # claim does not exist. And nobody decides a claim they filed themselves as a buyer.
+        if not claims_of_insurers(staff).filter(pk=claim.pk).exists():
+            raise refusal("claim_not_found")
+        if claim.buyer_id == staff.pk:
+            raise refusal("own_claim")
         # A repeat finds its own decision, even when settlement has paid the approved claim since.
         done = {to_state, ClaimState.PAID} if to_state == ClaimState.APPROVED else {to_state}
         if claim.state in done and claim.decided_by_id == staff.pk:
@@ -204,8 +214,9 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _claim_batch(*, batch_size: int, now: datetime) -> int:
-    """Compare-and-set a batch of approved claims to 'paid', marked by ``now``.
+def _claim_batch(*, batch_size: int, now: datetime, insurer_ids: list[int] | None) -> int:
+    """Compare-and-set a batch of approved claims to 'paid', marked by ``now`` (only the claims
+    of ``insurer_ids`` when given).
 
     On PostgreSQL the batch is chosen with ``FOR UPDATE SKIP LOCKED``, so concurrent settlers take
     disjoint batches instead of queueing on the same rows; SQLite has a single writer anyway.
@@ -214,14 +225,28 @@ def _claim_batch(*, batch_size: int, now: datetime) -> int:
     # The policy rows are locked first, in the order every path uses (policy → claim): a refund
     # voiding a policy and a settler paying its claim queue instead of deadlocking.
     lock = " FOR UPDATE OF p SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    only, only_params = "", []
+    if insurer_ids is not None:
+        if not insurer_ids:
+            return 0
+        marks = ", ".join(["%s"] * len(insurer_ids))
+        only = f" AND p.insurer_id IN ({marks})"
+        only_params = list(insurer_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             # The outer state check is the compare-and-set: the subquery reads claims without
             # locking them, so a claim another settler paid a moment ago can come back from it.
             f"UPDATE {table} SET state = %s, paid_at = %s WHERE state = %s AND id IN "
             f"(SELECT c.id FROM {table} c JOIN {policy} p ON p.id = c.policy_id "
-            f"WHERE c.state = %s ORDER BY c.id LIMIT %s{lock})",
-            [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, ClaimState.APPROVED, batch_size],
+            f"WHERE c.state = %s{only} ORDER BY c.id LIMIT %s{lock})",
+            [
+                ClaimState.PAID,
+                _db_time(now),
+                ClaimState.APPROVED,
+                ClaimState.APPROVED,
+                *only_params,
+                batch_size,
+            ],
         )
         return cursor.rowcount
 
@@ -249,28 +274,30 @@ def _ensure_buyer_accounts(batch: QuerySet[Claim]) -> None:
         )
 
 
-def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None = None) -> int:
+def claims_settle_batch(
+    *, batch_size: int | None = None, now: datetime | None = None, insurer_ids: list[int] | None = None
+) -> int:
     """Pay one batch of approved claims into buyers' balances, exactly once.
 
     One transaction: claim the batch (approved → paid, compare-and-set), post its payouts as
     ledger transfers, write the payout rows, mark the policies claimed, and audit — each a single
     set-based statement. The one-to-one payout per claim and the unique transfer key
     ``payout:claim:<id>`` make a second payout impossible even if two settlers raced.
+    ``insurer_ids`` limits the batch to those insurers' claims (an officer settling their own).
     """
     batch_size = batch_size or settings.BAOJIA["BATCH_SIZE"]
     now = now or timezone.now()
     with transaction.atomic():
-        count = _claim_batch(batch_size=batch_size, now=now)
+        count = _claim_batch(batch_size=batch_size, now=now, insurer_ids=insurer_ids)
         if not count:
             return 0
         batch = Claim.objects.filter(state=ClaimState.PAID, paid_at=now)
         _ensure_buyer_accounts(batch)
-        for insurer in Insurer.objects.filter(coverages__policies__claims__in=batch).distinct():
+        for insurer in Insurer.objects.filter(policies__claims__in=batch).distinct():
             insurer_account(code=insurer.code, name=insurer.name)
-        claim, policy, coverage, insurer, account, transfer = (
+        claim, policy, insurer, account, transfer = (
             Claim._meta.db_table,
             Policy._meta.db_table,
-            Coverage._meta.db_table,
             Insurer._meta.db_table,
             Account._meta.db_table,
             Transfer._meta.db_table,
@@ -278,8 +305,9 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
         rows_sql = (
             f"SELECT %s || c.id AS key, %s || c.number AS memo, %s || c.id AS reference, "
             f"ia.id AS debit, ba.id AS credit, c.compensation_fen AS amount FROM {claim} c "
-            f"JOIN {policy} p ON p.id = c.policy_id JOIN {coverage} cv ON cv.id = p.coverage_id "
-            f"JOIN {insurer} i ON i.id = cv.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
+            # The policy's own insurer pays: the one that underwrote it when it was issued.
+            f"JOIN {policy} p ON p.id = c.policy_id "
+            f"JOIN {insurer} i ON i.id = p.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
             f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %s "
             "WHERE c.state = %s AND c.paid_at = %s"
         )
@@ -312,10 +340,12 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
     return count
 
 
-def claims_settle(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
+def claims_settle(
+    *, batch_size: int | None = None, max_batches: int | None = None, insurer_ids: list[int] | None = None
+) -> int:
     paid = batches = 0
     while max_batches is None or batches < max_batches:
-        done = claims_settle_batch(batch_size=batch_size)
+        done = claims_settle_batch(batch_size=batch_size, insurer_ids=insurer_ids)
         if not done:
             break
         paid += done
@@ -374,7 +404,7 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
             paid_fen=line.paid_fen,
             refunded_fen=line.refunded_fen,
             difference_fen=claim.price_difference_fen or 0,
-            cap_fen=policy.coverage.per_claim_cap_fen,
+            cap_fen=policy.per_claim_cap_fen,
         )
         if amount == claim.compensation_fen:
             continue
@@ -408,12 +438,12 @@ def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
         paid_fen=line.paid_fen,
         refunded_fen=line.refunded_fen,
         difference_fen=payout.claim.price_difference_fen or 0,
-        cap_fen=policy.coverage.per_claim_cap_fen,
+        cap_fen=policy.per_claim_cap_fen,
     )
     clawback = payout.amount_fen - payout.clawed_back_fen - allowed
     if clawback <= 0:
         return
-    insurer = policy.coverage.insurer
+    insurer = policy.insurer
     transfer_post(
         key=f"clawback:claim:{payout.claim_id}:{line.refunded_fen}",
         kind=TransferKind.CLAWBACK,
@@ -437,7 +467,7 @@ def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
 def claims_after_refund(*, line: OrderLine) -> None:
     """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected,
     those on a partly refunded one pay less; a payout already made is clawed back in proportion."""
-    policy = Policy.objects.filter(order_line=line).select_related("coverage__insurer").first()
+    policy = Policy.objects.filter(order_line=line).select_related("insurer").first()
     if policy is None:
         return
     if line.refunded_fen >= line.paid_fen:

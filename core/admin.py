@@ -16,7 +16,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -133,6 +133,12 @@ class DomainAdmin(admin.ModelAdmin):
             plain = [name for name in list_display if not str(name).endswith("_link")]
             return plain[:1] or links
         return links
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        # A row outside the user's queryset (another insurer's claim) does not exist for them:
+        # a 404, never the admin's "may have been deleted" redirect. Django calls this after its
+        # permission checks, so a user without the model's permission still gets a 403.
+        raise Http404
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
         if obj is None and self.add_fieldsets:

@@ -19,19 +19,27 @@ from alipay.services import (
     transfer_post,
     user_account,
 )
-from core.errors import ServiceError
+from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.money import format_fen
 from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_query
-from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
+from insurance import terms
+from insurance.models import (
+    Coverage,
+    InsuranceProduct,
+    Policy,
+    PolicyState,
+    Premium,
+    PremiumKind,
+    SellerDecision,
+)
 from insurance.notifications import tell_deposit_low
+from insurance.selectors import products_for_item
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from orders.services import campaign_settle
 from shops.models import Seller
-from shops.services import MAX_PRICE_FEN
 
-DEFAULT_WINDOW_DAYS = 15
 # What keeps a policy from expiring while a claim filed inside its window is decided. Insurance
 # does not know claim states: the claims app registers, in its AppConfig.ready(), a callable giving
 # the ids of policies with a claim in flight (see policy_expiry_hold_register).
@@ -83,107 +91,82 @@ def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     )
 
 
-def _check_coverage_terms(
-    *, premium_rate_bp: int, window_days: int, per_claim_cap_fen: int | None, review_threshold_fen: int | None
-) -> None:
-    require_int(
-        premium_rate_bp,
-        min_value=1,
-        max_value=10_000,
-        code="invalid_rate",
-        message=_("保费费率必须在万分之 1 到 10000 之间。"),
+# Why a product cannot cover an item (InsuranceProduct.offer_refusal's codes), in words.
+OFFER_REFUSALS = {
+    "product_withdrawn": _("该保险产品已停售,请选择其他产品。"),
+    "seller_not_underwritten": _("保险公司暂不为您的店铺承保该产品,请选择其他产品。"),
+    "platform_not_covered": _("该保险产品不承保这个平台的商品,请选择其他产品。"),
+}
+
+
+def _item_scope(campaign_item: CampaignItem) -> dict[str, str]:
+    """The platform and category an insurer prices an item by."""
+    listing = campaign_item.sku.listing
+    return {"platform": listing.shop.platform, "category": listing.product.category}
+
+
+def _check_offer(*, product: InsuranceProduct, seller: Seller, campaign_item: CampaignItem) -> None:
+    decision = SellerDecision.objects.filter(product=product, seller=seller).first()
+    refusal = product.offer_refusal(
+        accepted=decision.accepted if decision else None, **_item_scope(campaign_item)
     )
-    require_int(
-        window_days,
-        min_value=1,
-        max_value=90,
-        code="invalid_window",
-        message=_("保价天数必须在 1 到 90 天之间。"),
-    )
-    if per_claim_cap_fen is not None:
-        require_int(
-            per_claim_cap_fen,
-            min_value=1,
-            max_value=MAX_PRICE_FEN,
-            code="invalid_cap",
-            message=_("单次赔付上限必须大于零。"),
-        )
-    if review_threshold_fen is not None:
-        require_int(
-            review_threshold_fen,
-            min_value=0,
-            max_value=MAX_PRICE_FEN,
-            code="invalid_threshold",
-            message=_("人工审核阈值不能为负数。"),
+    if refusal:
+        raise CoverageRefused(refusal, OFFER_REFUSALS[refusal])
+
+
+def _check_deposit(seller: Seller) -> None:
+    deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
+    deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
+    if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
+        raise CoverageRefused(
+            "insufficient_deposit",
+            _("保证金不足:开启保价需要至少 %(need)s 的保证金,当前 %(have)s。"),
+            need=format_fen(settings.BAOJIA["MIN_DEPOSIT_FEN"]),
+            have=format_fen(deposit.balance_fen),
         )
 
 
 def coverage_turn_on(
-    *,
-    campaign_item: CampaignItem,
-    insurer: Insurer,
-    seller: Seller,
-    premium_rate_bp: int = 100,
-    window_days: int = 15,
-    per_claim_cap_fen: int | None = None,
-    review_threshold_fen: int | None = None,
+    *, campaign_item: CampaignItem, seller: Seller, product: InsuranceProduct | None = None
 ) -> Coverage:
-    """The seller gifts price protection on a campaign item. Only the item's seller can."""
-    _check_coverage_terms(
-        premium_rate_bp=premium_rate_bp,
-        window_days=window_days,
-        per_claim_cap_fen=per_claim_cap_fen,
-        review_threshold_fen=review_threshold_fen,
-    )
+    """The seller gifts price protection on a campaign item under an insurer's product: the one
+    named, else the coverage's current one, else the item's default offer. Only the item's seller
+    can, and only with a product the insurer offers them on the item's platform. The seller sets
+    no terms: each policy copies its product's terms when it is issued."""
+    if product is not None and not isinstance(product, InsuranceProduct):
+        raise InvalidInput("invalid_product", _("请选择一个保险产品。"))
     campaign = campaign_item.campaign
     if campaign.seller_id != seller.pk:
         raise CoverageRefused("not_found", _("活动商品不存在。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
         raise CoverageRefused("campaign_over", _("活动已结束,不能再开启保价。"))
-    terms = {
-        "insurer": insurer,
-        "premium_rate_bp": premium_rate_bp,
-        "window_days": window_days,
-        "per_claim_cap_fen": per_claim_cap_fen,
-        "review_threshold_fen": review_threshold_fen,
-    }
     with transaction.atomic():
+        # Lock the campaign item first: a coverage row that does not exist yet cannot be locked,
+        # so two first-time switches would both insert one. The second waits here, then reads
+        # the first one's coverage (READ COMMITTED re-reads after the wait) and finds it on.
+        CampaignItem.objects.select_for_update().filter(pk=campaign_item.pk).exists()
         coverage = Coverage.objects.select_for_update().filter(campaign_item=campaign_item).first()
-        if coverage and coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
+        product = product or (coverage.product if coverage else None)
+        product = product or next(iter(products_for_item(seller=seller, campaign_item=campaign_item)), None)
+        if product is None:
+            raise CoverageRefused("no_product", _("暂无保险公司为该商品提供保价产品,请联系平台。"))
+        _check_offer(product=product, seller=seller, campaign_item=campaign_item)
+        if coverage and coverage.is_on and coverage.product_id == product.pk:
             return coverage
-        if (
-            coverage is not None
-            and (coverage.insurer_id != insurer.pk or coverage.per_claim_cap_fen != per_claim_cap_fen)
-            and coverage.policies.exists()
-        ):
-            # Issued policies are never changed: their insurer pays and their cap holds.
-            raise CoverageRefused(
-                "terms_locked",
-                _("已有保单出单,不能再更换保险公司或单次赔付上限;费率等其他条款只对新保单生效。"),
-            )
-        deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
-        deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
-        if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
-            raise CoverageRefused(
-                "insufficient_deposit",
-                _("保证金不足:开启保价需要至少 %(need)s 的保证金,当前 %(have)s。"),
-                need=format_fen(settings.BAOJIA["MIN_DEPOSIT_FEN"]),
-                have=format_fen(deposit.balance_fen),
-            )
-        coverage = coverage or Coverage(campaign_item=campaign_item, insurer=insurer)
-        for name, value in terms.items():
-            setattr(coverage, name, value)
-        was_on = coverage.enabled
+        _check_deposit(seller)
+        was_on = bool(coverage and coverage.is_on)
+        coverage = coverage or Coverage(campaign_item=campaign_item)
+        coverage.product = product
         coverage.enabled = True
         coverage.turned_on_at = timezone.now()
-        coverage.save()  # a new row, or every term may have changed
+        coverage.save()  # a new row, or another product and the switch
         audit_record(
             subject=coverage,
             action="coverage_update" if was_on else "coverage_on",
             actor=seller.user,
             from_state="on" if was_on else "off",
             to_state="on",
-            data={"premium_rate_bp": premium_rate_bp, "window_days": window_days},
+            data={"product": product.pk, "product_name": product.name, "insurer": product.insurer_id},
         )
     return coverage
 
@@ -216,7 +199,7 @@ def _coverage_off(*, coverage: Coverage, actor, reason: str) -> Coverage:
 
 def _charge_premium(policy: Policy, coverage: Coverage) -> None:
     seller_user = policy.seller.user
-    insurer = insurer_account(code=coverage.insurer.code, name=coverage.insurer.name)
+    insurer = insurer_account(code=policy.insurer.code, name=policy.insurer.name)
     memo = stored_text(_("保险承保-价格保障保险-保费收取 %(policy)s"), policy=policy.number)
     try:
         transfer = transfer_post(
@@ -250,6 +233,31 @@ def _charge_premium(policy: Policy, coverage: Coverage) -> None:
     tell_deposit_low(seller=policy.seller, deposit=user_account(user=seller_user, kind=AccountKind.DEPOSIT))
 
 
+def _policy_terms(*, coverage: Coverage, line: OrderLine) -> dict:
+    """The product's terms as they stand now, for a policy on ``line``: copied onto the policy,
+    they never change under it. A campaign excluded from claims pays no premium."""
+    product = coverage.product
+    campaign = line.campaign_item.campaign
+    rate = product.rate_for(platform=line.order.shop.platform, category=line.sku.listing.product.category)
+    if rate is None:
+        # A product keeps every platform it ever covered (its general rates cannot be removed),
+        # and coverage was turned on with a rate for this one.
+        raise RuntimeError(f"product {product.pk} has no rate for line {line.pk}")
+    premium = 0 if campaign.excluded_from_claims else premium_for(insured_fen=line.paid_fen, rate_bp=rate)
+    return {
+        "insurer": product.insurer,
+        "product": product,
+        "premium_rate_bp": rate,
+        "window_days": product.window_days,
+        "per_claim_cap_fen": product.per_claim_cap_fen,
+        "review_threshold_fen": product.review_threshold_fen,
+        "risk_terms": product.risk_thresholds.as_dict(),
+        "premium_fen": premium,
+        "window_starts_at": campaign.ends_at,
+        "window_ends_at": campaign.ends_at + timedelta(days=product.window_days),
+    }
+
+
 def policies_issue_for_order(*, order: Order) -> list[Policy]:
     """Issue a policy for each line paid during its campaign while coverage is on.
 
@@ -258,10 +266,15 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
     """
     now = order.paid_at or timezone.now()
     issued = []
-    lines = OrderLine.objects.filter(
-        order=order, campaign_item__isnull=False, policy__isnull=True
-    ).select_related(
-        "campaign_item__campaign", "campaign_item__coverage__insurer", "order__shop__seller__user"
+    lines = (
+        OrderLine.objects.filter(order=order, campaign_item__isnull=False, policy__isnull=True)
+        .select_related(
+            "campaign_item__campaign",
+            "campaign_item__coverage__product__insurer",
+            "order__shop__seller__user",
+            "sku__listing__product",
+        )
+        .prefetch_related("campaign_item__coverage__product__rates")
     )
     for line in lines:
         coverage = getattr(line.campaign_item, "coverage", None)
@@ -275,9 +288,7 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
             buyer_id=order.buyer_id,
             seller=order.shop.seller,
             insured_fen=line.paid_fen,
-            premium_fen=premium_for(insured_fen=line.paid_fen, rate_bp=coverage.premium_rate_bp),
-            window_starts_at=campaign.ends_at,
-            window_ends_at=campaign.ends_at + timedelta(days=coverage.window_days),
+            **_policy_terms(coverage=coverage, line=line),
         )
         if policy.premium_fen:
             _charge_premium(policy, coverage)
@@ -341,7 +352,7 @@ def policy_void_for_line(*, line: OrderLine) -> Policy | None:
     policy = (
         Policy.objects.select_for_update(of=("self",))
         .filter(order_line=line)
-        .select_related("coverage__insurer", "seller__user")
+        .select_related("insurer", "seller__user")
         .first()
     )
     if policy is None or line.refunded_fen < line.paid_fen:
@@ -361,7 +372,7 @@ def policy_void_for_line(*, line: OrderLine) -> Policy | None:
         reason="order refunded",
     )
     if now < policy.window_starts_at and policy.premium_fen:
-        insurer = insurer_account(code=policy.coverage.insurer.code, name=policy.coverage.insurer.name)
+        insurer = insurer_account(code=policy.insurer.code, name=policy.insurer.name)
         transfer = transfer_post(
             key=f"premium_refund:policy:{policy.pk}",
             kind=TransferKind.PREMIUM_REFUND,
@@ -432,7 +443,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
         last=Subquery(last_window.values("window_ends_at")[:1])
     )
     for campaign in due:
-        if (campaign.last or campaign.ends_at + timedelta(days=DEFAULT_WINDOW_DAYS)) <= now:
+        if (campaign.last or campaign.ends_at + timedelta(days=terms.DEFAULT_WINDOW_DAYS)) <= now:
             settled += campaign_settle(campaign=campaign)
     return {"opened": opened, "expired": expired, "settled": settled}
 

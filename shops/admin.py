@@ -56,13 +56,14 @@ class ShopAdmin(DomainAdmin):
 
 @admin.register(CatalogProduct)
 class CatalogProductAdmin(DomainAdmin):
-    list_display = ("brand", "model", "name", "barcode")
-    list_filter = ("brand",)
+    list_display = ("brand", "model", "name", "category", "barcode")
+    list_filter = ("brand", "category")
     search_fields = ("brand", "model", "name", "barcode")
-    fieldsets = ((None, {"fields": ("brand", "model", "name", "barcode")}),)
-    # Brand, model and barcode decide what "the same product" is for claims already filed.
-    editable_fields = ("name",)
-    creatable_fields = ("brand", "model", "name", "barcode")
+    fieldsets = ((None, {"fields": ("brand", "model", "name", "category", "barcode")}),)
+    # Brand, model and barcode decide what "the same product" is for claims already filed; the
+    # category only prices policies issued from now on.
+    editable_fields = ("name", "category")
+    creatable_fields = ("brand", "model", "name", "category", "barcode")
 
 
 @admin.register(Listing)

@@ -54,6 +54,9 @@ class CatalogProduct(models.Model):
     model = models.CharField(_("型号"), max_length=128)
     name = models.CharField(_("商品名称"), max_length=200)
     barcode = models.CharField(_("条码"), max_length=32, null=True, blank=True, unique=True)
+    # An insurer may price the risk per category (an insurance product's rate per platform and
+    # category); empty when the product has none.
+    category = models.CharField(_("类目"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("标准商品")

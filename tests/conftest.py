@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alipay.services import balance_top_up
-from insurance.models import Coverage
+from insurance.models import Coverage, InsuranceProduct
 from insurance.services import coverage_turn_on, deposit_top_up
 from orders.models import Address, Campaign, CampaignItem, CampaignState, Order, OrderLine
 from orders.services import order_confirm_receipt, order_pay, order_place, order_ship
@@ -16,6 +16,7 @@ from tests.factories import (
     CampaignFactory,
     CampaignItemFactory,
     CatalogProductFactory,
+    InsuranceProductFactory,
     InsurerFactory,
     ListingFactory,
     SellerFactory,
@@ -37,6 +38,7 @@ class World:
     other_shop_sku: Sku  # the same product and specs in the Taobao shop, ¥189.00
     campaign: Campaign
     item: CampaignItem
+    product: InsuranceProduct  # the world's insurer's default product: 1.5% on every platform
     coverage: Coverage
     alice: object
     bob: object
@@ -90,6 +92,18 @@ class World:
     def line(self, order: Order) -> OrderLine:
         return order.lines.get()
 
+    def set_terms(self, *, rate_bp: int | None = None, **terms) -> InsuranceProduct:
+        """The insurer changes the world's product, as its staff would in the admin (window_days,
+        per_claim_cap_fen, review_threshold_fen, or one rate on every platform): policies issued
+        from now on copy the new terms, policies already issued keep theirs."""
+        for name, value in terms.items():
+            setattr(self.product, name, value)
+        self.product.save(update_fields=[*terms, "updated_at"])
+        if rate_bp is not None:
+            self.product.rates.update(rate_bp=rate_bp)
+        self.product.refresh_from_db()
+        return self.product
+
 
 @pytest.fixture
 def world(db) -> World:
@@ -103,7 +117,8 @@ def world(db) -> World:
     campaign = CampaignFactory(seller=seller)
     item = CampaignItemFactory(campaign=campaign, sku=sku, campaign_price_fen=15_900)
     deposit_top_up(seller=seller, amount_fen=1_000_000, key="test-deposit")
-    coverage = coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, premium_rate_bp=150)
+    product = InsuranceProductFactory(insurer=insurer, name="价格保障保险", is_default=True, rates=150)
+    coverage = coverage_turn_on(campaign_item=item, seller=seller, product=product)
     alice = UserFactory(username="alice")
     bob = UserFactory(username="bob")
     balance_top_up(user=alice, amount_fen=1_000_000, key="alice-topup")
@@ -116,6 +131,7 @@ def world(db) -> World:
         other_shop_sku=other,
         campaign=campaign,
         item=item,
+        product=product,
         coverage=coverage,
         alice=alice,
         bob=bob,
@@ -151,6 +167,17 @@ def staff(world):
     user = UserFactory(username="claims_officer", is_staff=True)
     user.groups.add(ensure_staff_groups()[INSURER_STAFF])
     world.coverage.insurer.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def staff_b(world):
+    """A claims officer of another insurer (平安保险): none of the world's claims are hers."""
+    from core.permissions import INSURER_STAFF, ensure_staff_groups
+
+    user = UserFactory(username="officer_pingan", is_staff=True)
+    user.groups.add(ensure_staff_groups()[INSURER_STAFF])
+    InsurerFactory(code="pingan", name="平安保险").staff.add(user)
     return user
 
 

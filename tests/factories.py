@@ -6,7 +6,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from insurance.models import Insurer
+from insurance import terms
+from insurance.models import InsuranceProduct, Insurer, ProductRate
 from orders.models import Address, Campaign, CampaignItem, CampaignState
 from shops.models import (
     CatalogProduct,
@@ -131,3 +132,27 @@ class PriceRecordFactory(factory.django.DjangoModelFactory):
     observed_at = factory.LazyFunction(timezone.now)
     source = PriceSource.LIST_PRICE
     source_id = factory.LazyAttribute(lambda o: o.sku.pk)
+
+
+class InsuranceProductFactory(factory.django.DjangoModelFactory):
+    """An insurer's product. ``rates=150`` puts one rate on every platform (the default rate when
+    not given); ``rates={"tmall": 120}`` covers only the platforms named."""
+
+    class Meta:
+        model = InsuranceProduct
+        skip_postgeneration_save = True
+
+    insurer = factory.SubFactory(InsurerFactory)
+    name = factory.Sequence(lambda n: f"价格保障保险 {n}")
+
+    @factory.post_generation
+    def rates(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object
+        if not create:
+            return
+        extracted = terms.DEFAULT_RATE_BP if extracted is None else extracted
+        pairs = (
+            extracted.items() if isinstance(extracted, dict) else [(p, extracted) for p in Platform.values]
+        )
+        ProductRate.objects.bulk_create(
+            ProductRate(product=obj, platform=platform, rate_bp=rate) for platform, rate in pairs
+        )

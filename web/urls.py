@@ -16,7 +16,7 @@ from web import access, wallet
 from web.buyer import insurance as buyer_insurance
 from web.buyer import orders as buyer_orders
 from web.buyer import storefront
-from web.seller import catalog, dashboard
+from web.seller import catalog, coverage, dashboard
 from web.seller import claims as seller_claims
 from web.seller import orders as seller_orders
 
@@ -42,8 +42,8 @@ insurance_urls = [
     path("seller/", dashboard.dashboard, name="dashboard"),
     path("seller/exposure/", dashboard.exposure, name="exposure"),
     path("seller/deposit/", dashboard.deposit, name="deposit"),
-    path("seller/campaigns/", dashboard.campaigns, name="campaigns"),
-    path("seller/campaign-items/<int:pk>/coverage/", dashboard.coverage_toggle, name="coverage"),
+    path("seller/campaigns/", coverage.campaigns, name="campaigns"),
+    path("seller/campaign-items/<int:pk>/coverage/", coverage.coverage_toggle, name="coverage"),
 ]
 claims_urls = [
     path("orders/<str:number>/lines/<int:line_id>/claim/", buyer_insurance.claim_file, name="file"),

@@ -144,7 +144,7 @@ def coverage_effect(seller: Seller) -> dict[str, dict[str, int]]:
 
 
 def _open(seller: Seller):
-    # Campaigns excluded from claims pay nothing; the flag and the cap are read as they are now.
+    # Campaigns excluded from claims pay nothing; the flag and the product's cap are read as they are now.
     return OpenPolicyTally.objects.filter(seller=seller).exclude(
         coverage__campaign_item__campaign__excluded_from_claims=True
     )
@@ -153,10 +153,10 @@ def _open(seller: Seller):
 def seller_exposure(*, seller: Seller, drop_bp: int) -> dict[str, int]:
     """= insurance.selectors.seller_exposure: Σ over open policies of min(insured × drop, cap),
     rounded down per policy — per insured amount here, times the policies that hold it."""
-    rows = _open(seller).values("coverage__per_claim_cap_fen", "insured_fen").annotate(n=Sum("n"))
+    rows = _open(seller).values("coverage__product__per_claim_cap_fen", "insured_fen").annotate(n=Sum("n"))
     policies = insured = exposure = 0
     for row in rows:
-        n, amount, cap = row["n"], row["insured_fen"], row["coverage__per_claim_cap_fen"]
+        n, amount, cap = row["n"], row["insured_fen"], row["coverage__product__per_claim_cap_fen"]
         per_policy = amount * drop_bp // 10_000
         policies += n
         insured += n * amount

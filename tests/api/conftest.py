@@ -1,7 +1,8 @@
 """Personas and a finished claim for the API tests.
 
 alice and bob are buyers (any user is), seller_a owns the world's shops and campaign, seller_b
-owns a shop and campaign of its own, staff is a claims officer of the world's insurer.
+owns a shop and campaign of its own, staff is a claims officer of the world's insurer and staff_b
+an officer of another insurer.
 """
 
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from tests.factories import (
     SkuFactory,
 )
 
-ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff"]
+ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff", "staff_b"]
 
 
 def client_for(user=None) -> APIClient:
@@ -47,13 +48,14 @@ def seller_b(world) -> Seller:
 
 
 @pytest.fixture
-def clients(world, seller_b, staff) -> dict[str, APIClient]:
+def clients(world, seller_b, staff, staff_b) -> dict[str, APIClient]:
     users = {
         "alice": world.alice,
         "bob": world.bob,
         "seller_a": world.seller.user,
         "seller_b": seller_b.user,
         "staff": staff,
+        "staff_b": staff_b,
     }
     return {"anon": client_for(None), **{role: client_for(user) for role, user in users.items()}}
 

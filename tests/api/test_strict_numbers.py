@@ -29,7 +29,7 @@ def snapshot() -> tuple:
         Claim.objects.count(),
         Entry.objects.count(),
         tuple(Sku.objects.order_by("pk").values_list("price_fen", flat=True)),
-        tuple(Coverage.objects.order_by("pk").values_list("window_days", "insurer_id", "premium_rate_bp")),
+        tuple(Coverage.objects.order_by("pk").values_list("enabled", "product_id")),
     )
 
 
@@ -131,22 +131,17 @@ def test_the_price_api_refuses_a_price_that_is_not_a_plain_integer(world, price)
 
 
 @pytest.mark.parametrize(
-    ("field", "bad"),
-    [
-        ("insurer", lambda world: world.coverage.insurer_id + 0.5),
-        ("insurer", lambda world: full_width(world.coverage.insurer_id)),
-        ("window_days", lambda world: "１５"),
-        ("premium_rate_bp", lambda world: 150.5),
-    ],
-    ids=["insurer-float", "insurer-full-width", "window-full-width", "rate-float"],
+    "bad",
+    [lambda world: world.product.pk + 0.5, lambda world: full_width(world.product.pk)],
+    ids=["product-float", "product-full-width"],
 )
-def test_the_coverage_api_refuses_terms_that_are_not_plain_integers(world, field, bad):
+def test_the_coverage_api_refuses_a_product_that_is_not_a_plain_integer(world, bad):
+    # The seller names only the insurer's product now; the terms are the product's.
     before = snapshot()
-    terms = {"insurer": world.coverage.insurer_id, "window_days": 15, field: bad(world)}
     response = client_for(world.seller.user).post(
-        f"{V1}/seller/campaign-items/{world.item.pk}/coverage-on/", terms, format="json"
+        f"{V1}/seller/campaign-items/{world.item.pk}/coverage-on/", {"product": bad(world)}, format="json"
     )
-    assert_refused(response, field)
+    assert_refused(response, "product")
     assert snapshot() == before
 
 

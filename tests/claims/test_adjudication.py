@@ -165,14 +165,10 @@ def test_it_rejects_a_claim_filed_before_the_trade_succeeded(world, cheaper, pla
 
 
 def test_the_window_closed_message_quotes_the_policys_days(world, cheaper, place_evidence):
-    """Issue 10.8: the policy keeps the 15 days it was issued with when the seller shortens the
-    coverage's window for new policies; the refusal quotes the policy's 15, not today's 5."""
+    """Issue 10.8: the policy keeps the 15 days it was issued with when the insurer shortens the
+    product's window for new policies; the refusal quotes the policy's 15, not today's 5."""
     order = world.buy()
-    from insurance.services import coverage_turn_on
-
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, window_days=5
-    )
+    world.set_terms(window_days=5)  # the insurer shortens the product's window for new policies
     world.end_campaign(days_ago=16)
     evidence = place_evidence(now=world.campaign.ends_at + timedelta(days=1))
 
@@ -565,21 +561,17 @@ def test_it_accepts_full_width_digits_in_the_evidence_number(world, insured_line
     assert claim.state == ClaimState.APPROVED
 
 
-# --- window, per coverage -------------------------------------------------------------------
+# --- window, per policy -------------------------------------------------------------------
 
 
 @pytest.fixture
 def five_day_world(world):
-    from insurance.services import coverage_turn_on
-
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, window_days=5
-    )
+    world.set_terms(window_days=5)
     return world
 
 
-def test_it_uses_the_window_of_the_coverage(five_day_world, place_evidence):
-    """Fact 8: the window is coverage.window_days long (5 here), not a constant."""
+def test_it_uses_the_window_of_the_policy(five_day_world, place_evidence):
+    """Fact 8: the window is policy.window_days long (5 here, copied from the product), not a constant."""
     world = five_day_world
     order = world.buy()
     world.end_campaign(days_ago=6)
@@ -649,15 +641,7 @@ def test_it_rejects_a_payout_that_rounds_to_nothing_with_a_reason(world, insured
 
 
 def test_it_caps_compensation_per_claim(world, place_evidence):
-    from insurance.services import coverage_turn_on
-
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        per_claim_cap_fen=500,
-    )
+    world.set_terms(per_claim_cap_fen=500)
     order = world.buy()
     world.end_campaign()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)

@@ -14,7 +14,6 @@ from claims.services import (
 )
 from core.errors import InvalidInput
 from core.selectors import audit_history
-from insurance.services import coverage_turn_on
 from shops.services import sku_price_change
 
 
@@ -24,18 +23,12 @@ def file_and_decide(world, line, evidence) -> Claim:
 
 
 def with_threshold(world, threshold_fen: int) -> None:
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        review_threshold_fen=threshold_fen,
-    )
+    world.set_terms(review_threshold_fen=threshold_fen)
 
 
 @pytest.fixture
 def in_review(world, place_evidence) -> Claim:
-    """Alice's ¥10.00 claim, held for staff because the coverage reviews anything above ¥5.00."""
+    """Alice's ¥10.00 claim, held for staff because her policy reviews anything above ¥5.00."""
     with_threshold(world, 500)
     order = world.buy()
     world.end_campaign()
@@ -250,8 +243,8 @@ def test_only_insurer_staff_may_review(
     from shops.services import sku_price_change
     from tests.factories import UserFactory
 
-    world.coverage.review_threshold_fen = 0
-    world.coverage.save(update_fields=["review_threshold_fen"])
+    insured_line.policy.review_threshold_fen = 0
+    insured_line.policy.save(update_fields=["review_threshold_fen"])
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_file(

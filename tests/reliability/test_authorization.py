@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.api import test_access
 from tests.factories import UserFactory
 
-ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff", "superuser"]
+ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff", "staff_b", "superuser"]
 EVERYONE = dict.fromkeys(ROLES, 200)
 LOGGED_IN = {"anon": 302, **dict.fromkeys(ROLES[1:], 200)}
 SELLERS_ONLY = {
@@ -25,6 +25,7 @@ SELLERS_ONLY = {
     "seller_a": 200,
     "seller_b": 200,
     "staff": 403,
+    "staff_b": 403,
     "superuser": 403,
 }
 # Alice's order (in seller A's shop): only alice sees it; to everybody else it does not exist.
@@ -35,6 +36,7 @@ ALICES = {
     "seller_a": 404,
     "seller_b": 404,
     "staff": 404,
+    "staff_b": 404,
     "superuser": 404,
 }
 # Seller A's order or campaign item: seller A acts, seller B gets a 404, other roles a 403.
@@ -78,13 +80,14 @@ WEB = [
 
 
 @pytest.fixture
-def web_clients(world, scene, staff) -> dict[str, Client]:
+def web_clients(world, scene, staff, staff_b) -> dict[str, Client]:
     users = {
         "alice": world.alice,
         "bob": world.bob,
         "seller_a": world.seller.user,
         "seller_b": scene.seller_b.user,
         "staff": staff,
+        "staff_b": staff_b,
         "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
     }
     clients = {"anon": Client()}
@@ -109,6 +112,43 @@ def test_every_page_answers_each_role_as_it_must(world, scene, web_clients, meth
     assert got == expected
     if expected["anon"] == 302 and path not in ("/", "/logout/", "/i18n/setlang/"):
         assert web_clients["anon"].get(url)["Location"].startswith("/login/")
+
+
+# The insurer's admin, for the world's insurer's rows: its own officer reads them, an officer of
+# another insurer gets a 404 as if they did not exist, people who are not staff are sent to log in.
+STAFF_ONLY = {**dict.fromkeys(ROLES, 302), "staff": 200, "staff_b": 200, "superuser": 200}
+WORLD_INSURERS = {**STAFF_ONLY, "staff_b": 404}
+ADMIN = [
+    ("get", "/admin/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/{claim}/change/", WORLD_INSURERS),
+    ("get", "/admin/claims/claim/{claim}/history/", WORLD_INSURERS),
+    ("get", "/admin/claims/payout/{payout}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/policy/{policy}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/premium/{premium}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/coverage/{coverage}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/insurer/{insurer}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/insuranceproduct/{product}/change/", WORLD_INSURERS),
+    ("get", "/admin/claims/claim/reports/loss/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/reports/turnaround/", STAFF_ONLY),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), ADMIN, ids=[f"{m} {p}" for m, p, _e in ADMIN])
+def test_the_insurers_admin_answers_each_role_as_it_must(world, scene, web_clients, method, path, expected):
+    policy = scene.claim.policy
+    ids = {
+        "claim": scene.claim.pk,
+        "payout": scene.claim.payout.pk,
+        "policy": policy.pk,
+        "premium": policy.premiums.get().pk,
+        "coverage": world.coverage.pk,
+        "insurer": world.product.insurer_id,
+        "product": world.product.pk,
+    }
+    url = path.format(**ids)
+    got = {role: getattr(web_clients[role], method)(url).status_code for role in ROLES}
+    assert got == expected
 
 
 def _routes(patterns, prefix: str = "") -> list[str]:

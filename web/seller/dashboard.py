@@ -1,25 +1,22 @@
-"""The seller dashboard: what price protection costs, what it pays, what it earns, and the
-switch that turns it on per campaign item."""
+"""The seller dashboard: what price protection costs, what it pays and what it earns (the
+coverage switch per campaign item is in web/seller/coverage.py)."""
 
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
 from claims.models import ClaimState
 from claims.summaries.read import (
     SellerFigures,
-    campaign_item_sales,
     coverage_effect,
-    premiums_by_item,
     seller_claim_rates,
     seller_claims_per_day,
     seller_exposure,
@@ -27,15 +24,14 @@ from claims.summaries.read import (
 from claims.summaries.refresh import last_refreshed
 from core.errors import ServiceError
 from core.money import format_fen
-from insurance import services
-from insurance.models import Coverage, PolicyState
-from insurance.selectors import campaign_items_for_seller, default_insurer
-from orders.models import Campaign, CampaignItem, CampaignState
+from insurance import services, terms
+from insurance.models import PolicyState
+from orders.models import Campaign, CampaignState
 from shops.selectors import shops_for_seller
 from web.access import seller_required
 from web.seller.forms import DepositForm, ExposureForm
 
-DEFAULT_RATE_BP = Coverage._meta.get_field("premium_rate_bp").default
+DEFAULT_RATE_BP = terms.DEFAULT_RATE_BP
 CHART_DAYS = 30
 CAMPAIGN_ORDER = {
     CampaignState.LIVE: 0,
@@ -207,111 +203,3 @@ def deposit(request: HttpRequest) -> HttpResponse:
             )
             return redirect("insurance:dashboard")
     return _dashboard(request, deposit_form=form, status=400)
-
-
-# --- campaigns and the coverage switch -------------------------------------------------------
-
-
-def _window_ends(campaign: Campaign, items: list[CampaignItem]) -> Any:
-    days = [item.coverage.window_days for item in items if getattr(item, "coverage", None)]
-    return campaign.ends_at + timedelta(days=max(days) if days else 15)
-
-
-def _rows(items: list[CampaignItem], *, errors: dict[int, str] | None = None) -> list[dict[str, Any]]:
-    """Each campaign item with its coverage terms, sales so far and what coverage costs at them."""
-    ids = [item.pk for item in items]
-    sales = campaign_item_sales(ids)
-    premiums = premiums_by_item(ids)
-    rows = []
-    for item in items:
-        coverage = getattr(item, "coverage", None)
-        rate = coverage.premium_rate_bp if coverage else DEFAULT_RATE_BP
-        sold = sales.get(item.pk, {"orders": 0, "pieces": 0, "sales_fen": 0})
-        rows.append(
-            {
-                "item": item,
-                "coverage": coverage,
-                "enabled": bool(coverage and coverage.enabled),
-                "rate_bp": rate,
-                "window_days": coverage.window_days if coverage else 15,
-                "sales": sold,
-                "estimate_fen": services.premium_for(insured_fen=sold["sales_fen"], rate_bp=rate),
-                "premium": premiums.get(item.pk, {"policies": 0, "premium_fen": 0}),
-                "editable": item.campaign.state in (CampaignState.SCHEDULED, CampaignState.LIVE),
-                "error": (errors or {}).get(item.pk, ""),
-            }
-        )
-    return rows
-
-
-@seller_required
-@require_GET
-def campaigns(request: HttpRequest) -> HttpResponse:
-    items = list(campaign_items_for_seller(request.seller).select_related("sku__listing__product"))
-    by_campaign: dict[int, list[CampaignItem]] = {}
-    for item in items:
-        by_campaign.setdefault(item.campaign_id, []).append(item)
-    rows = {row["item"].pk: row for row in _rows(items)}
-    groups = []
-    for campaign in sorted(
-        Campaign.objects.filter(seller=request.seller), key=lambda c: (CAMPAIGN_ORDER[c.state], c.ends_at)
-    ):
-        its = by_campaign.get(campaign.pk, [])
-        groups.append(
-            {
-                "campaign": campaign,
-                "rows": [rows[i.pk] for i in its],
-                "window_ends_at": _window_ends(campaign, its),
-            }
-        )
-    return render(
-        request,
-        "seller/campaigns.html",
-        {
-            "groups": groups,
-            "deposit_fen": account_balance_fen(request.seller.user, AccountKind.DEPOSIT),
-            "min_deposit_fen": settings.BAOJIA["MIN_DEPOSIT_FEN"],
-            "now": timezone.now(),
-            "section": "seller_campaigns",
-        },
-    )
-
-
-def _toggle(request: HttpRequest, item: CampaignItem) -> str:
-    """Switch coverage as the posted checkbox says; return the refusal's message, if any."""
-    seller = request.seller
-    coverage = getattr(item, "coverage", None)
-    try:
-        if request.POST.get("enabled"):
-            insurer = coverage.insurer if coverage else default_insurer()
-            if insurer is None:
-                return _("暂无可承保的保险公司,请联系平台。")
-            terms: dict[str, Any] = {}
-            if coverage is not None:
-                terms = {
-                    "premium_rate_bp": coverage.premium_rate_bp,
-                    "window_days": coverage.window_days,
-                    "per_claim_cap_fen": coverage.per_claim_cap_fen,
-                    "review_threshold_fen": coverage.review_threshold_fen,
-                }
-            services.coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, **terms)
-        elif coverage is not None:
-            services.coverage_turn_off(coverage=coverage, seller=seller)
-    except ServiceError as error:
-        return error.message
-    return ""
-
-
-@seller_required
-@require_http_methods(["POST"])
-def coverage_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    """The 赠送保价险 switch of one campaign item (htmx swaps the row; without JS, back to the list)."""
-    item = get_object_or_404(campaign_items_for_seller(request.seller), pk=pk)
-    error = _toggle(request, item)
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        return redirect("insurance:campaigns")
-    item = campaign_items_for_seller(request.seller).select_related("sku__listing__product").get(pk=pk)
-    (row,) = _rows([item], errors={item.pk: error} if error else None)
-    return render(request, "seller/_item_row.html", {"row": row})

@@ -14,6 +14,7 @@ transfers per chunk (sales into the seller's balance, premiums to the insurer), 
 invariant still holds.
 """
 
+import json
 import sys
 import time
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from tqdm import tqdm
 from alipay.models import AccountKind, TransferKind
 from alipay.services import Leg, insurer_account, system_account, transfer_post, user_account
 from claims.models import Claim, ClaimState
-from insurance.models import Coverage, Insurer, Policy, PolicyState
+from insurance.models import Coverage, InsuranceProduct, Insurer, Policy, PolicyState, ProductRate
 from insurance.services import premium_for
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from shops.models import CatalogProduct, Listing, Platform, Seller, Shop, Sku, specs_key
@@ -165,12 +166,12 @@ class Command(BaseCommand):
             state=CampaignState.ENDED,
         )
         item = CampaignItem.objects.create(campaign=campaign, sku=skus[0], campaign_price_fen=15_900)
+        product, _ = InsuranceProduct.objects.get_or_create(insurer=insurer, name="模拟价保产品")
+        ProductRate.objects.get_or_create(
+            product=product, platform=skus[0].listing.shop.platform, category="", defaults={"rate_bp": 100}
+        )
         coverage = Coverage.objects.create(
-            campaign_item=item,
-            insurer=insurer,
-            enabled=True,
-            premium_rate_bp=100,
-            turned_on_at=now - timedelta(days=4),
+            campaign_item=item, product=product, enabled=True, turned_on_at=now - timedelta(days=4)
         )
         # After the campaign the same product sells for less on Taobao: the evidence orders' SKU.
         skus[1].price_fen = 14_900
@@ -214,7 +215,9 @@ class Command(BaseCommand):
         paid_at = campaign.starts_at + timedelta(hours=1)
         filed_at = world["now"] - timedelta(minutes=30)
         price, evidence_price = item.campaign_price_fen, world["skus"][1].price_fen
-        premium = premium_for(insured_fen=price, rate_bp=coverage.premium_rate_bp)
+        product = coverage.product
+        rate = product.rate_for(platform=world["shops"][0].platform)
+        premium = premium_for(insured_fen=price, rate_bp=rate)
         order, line, policy, claim = (m._meta.db_table for m in (Order, OrderLine, Policy, Claim))
         prefix = world["prefix"]
         buyer = f"({world['first_buyer']} + g.n %% {world['buyers']})"
@@ -254,19 +257,25 @@ class Command(BaseCommand):
                 [item.sku_id, item.pk, price, price, price, prefix],
             )
             cursor.execute(
-                f"INSERT INTO {policy} (number, coverage_id, order_line_id, buyer_id, seller_id, state, insured_fen, "
+                f"INSERT INTO {policy} (number, coverage_id, insurer_id, product_id, premium_rate_bp, window_days, "
+                "risk_terms, order_line_id, buyer_id, seller_id, state, insured_fen, "
                 "premium_fen, window_starts_at, window_ends_at, issued_at, claimable_at) "
-                f"SELECT %s || o.number, %s, l.id, o.buyer_id, %s, %s, %s, %s, %s, %s, %s, %s "
+                f"SELECT %s || o.number, %s, %s, %s, %s, %s, %s, l.id, o.buyer_id, %s, %s, %s, %s, %s, %s, %s, %s "
                 f"FROM {line} l JOIN {order} o ON o.id = l.order_id WHERE o.id IN ({chunk_orders})",
                 [
                     "BD",
                     coverage.pk,
+                    product.insurer_id,
+                    product.pk,
+                    rate,
+                    product.window_days,
+                    json.dumps(product.risk_thresholds.as_dict()),
                     world["seller"].pk,
                     PolicyState.CLAIMABLE,
                     price,
                     premium,
                     _t(campaign.ends_at),
-                    _t(campaign.ends_at + timedelta(days=coverage.window_days)),
+                    _t(campaign.ends_at + timedelta(days=product.window_days)),
                     _t(paid_at),
                     _t(campaign.ends_at),
                     prefix,
