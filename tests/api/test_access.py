@@ -7,7 +7,8 @@ a seller account. Another user's object is always 404, never 403.
 
 import pytest
 
-from claims.models import Payout
+from claims.models import Payout, PriceDrop
+from notices.models import Notice
 from insurance.models import Policy
 from tests.api.conftest import ROLES, error_of
 
@@ -22,6 +23,8 @@ READS = [
     ("get", "/orders/{order}/", {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404}),
     ("get", "/claims/", {}),
     ("get", "/claims/{claim}/", {"bob": 404, "seller_a": 404, "seller_b": 404}),
+    ("get", "/price-drops/", {}),
+    ("get", "/notices/", {}),
     ("get", "/alipay/balance/", {}),
     ("get", "/alipay/entries/", {}),
     ("get", "/insurers/", {}),
@@ -58,6 +61,8 @@ WRITES = [
     ("post", "/orders/{order}/confirm-receipt/", None, OTHERS),
     ("post", "/orders/{order}/cancel/", None, OTHERS),
     ("post", "/claims/", FILE_CLAIM, OTHERS),
+    ("post", "/price-drops/{drop}/claim/", None, OTHERS),
+    ("post", "/notices/{notice}/read/", None, OTHERS),
     ("patch", "/seller/skus/{sku}/", {"price_fen": 100}, {**NOT_SELLER, "seller_b": 404}),
     (
         "post",
@@ -86,6 +91,8 @@ def _ids(world, scene) -> dict[str, object]:
         "campaign": world.campaign.pk,
         "policy": Policy.objects.get(order_line__order=scene.order).number,
         "payout": Payout.objects.get(claim=scene.claim).pk,
+        "drop": PriceDrop.objects.get(policy__order_line__order=scene.order).pk,
+        "notice": Notice.objects.filter(user=world.alice).order_by("pk").first().pk,
     }
 
 

@@ -114,7 +114,7 @@ def test_without_htmx_the_switch_redirects_back(world, seller_client):
 
 def test_the_campaigns_page_lists_items_with_switches(world, seller_client, django_assert_num_queries):
     coverage_turn_off(coverage=world.coverage, seller=world.seller)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         page = seller_client.get(reverse("insurance:campaigns")).content.decode()
     assert f'id="coverage-{world.item.pk}"' in page and 'data-coverage="off"' in page
     for _ in range(4):
@@ -122,7 +122,7 @@ def test_the_campaigns_page_lists_items_with_switches(world, seller_client, djan
             campaign=world.campaign, sku=SkuFactory(listing=world.sku.listing, specs={"n": str(_)})
         )
     world.buy()
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         page = seller_client.get(reverse("insurance:campaigns")).content.decode()
     assert page.count('role="switch"') == 5
 
@@ -220,11 +220,11 @@ def test_seller_pages_are_for_sellers(world, seller_client, alice_client, name):
 
 def test_the_dashboard_query_count_does_not_grow(world, seller_client, django_assert_num_queries):
     world.buy()
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(19):
         seller_client.get(reverse("insurance:dashboard"))
     for _ in range(4):
         world.buy(world.bob)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(19):
         seller_client.get(reverse("insurance:dashboard"))
 
 

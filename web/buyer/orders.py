@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from claims.selectors import price_drops_for_lines
 from core.errors import ServiceError
+from insurance.models import PolicyState
 from orders import services
 from orders.models import OrderState
 from orders.selectors import (
@@ -30,6 +32,14 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         state = ""
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
     attach_lines(page.object_list)
+    lines = [line for order in page.object_list for line in order.line_list if line.insurance]
+    drops = price_drops_for_lines(line.pk for line in lines)
+    for line in lines:
+        # "可赔 ¥10": a drop the platform found, not claimed yet
+        drop = drops.get(line.pk)
+        line.claimable_drop = (
+            drop if drop and not drop.claim_number and line.insurance.state == PolicyState.CLAIMABLE else None
+        )
     return render(
         request,
         "buyer/mine.html",

@@ -20,6 +20,7 @@ from claims.selectors import (
     seller_claim_rates,
     seller_claims_per_day,
     seller_payout_totals,
+    seller_unclaimed_drops,
 )
 from core.errors import ServiceError
 from core.money import format_fen
@@ -119,6 +120,11 @@ def _charts(seller) -> dict[str, Any]:
     """Chart.js configurations. Yuan are plain numbers here for the axis only: tables and KPIs
     show exact fen."""
     rates = list(seller_claim_rates(seller))
+    unclaimed = {row["campaign_id"]: row for row in seller_unclaimed_drops(seller)}
+    for campaign in rates:
+        # Detected but not claimed yet: the liability that has appeared (主动保价).
+        found = unclaimed.get(campaign.pk, {})
+        campaign.drops, campaign.drops_fen = found.get("drops", 0), found.get("amount_fen", 0)
     effect = coverage_effect(seller)
     return {
         "daily": _daily_chart(seller),
