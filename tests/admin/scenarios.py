@@ -7,8 +7,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from alipay.services import balance_top_up
-from claims.models import Claim, ClaimState
 from claims.detection import price_drops_detect
+from claims.models import Claim, ClaimState
 from claims.services import claim_adjudicate, claim_file, claims_settle
 from insurance.models import Coverage, Insurer, Policy
 from insurance.services import coverage_turn_on, policy_windows_advance

@@ -8,8 +8,8 @@ a seller account. Another user's object is always 404, never 403.
 import pytest
 
 from claims.models import Payout, PriceDrop
-from notices.models import Notice
 from insurance.models import Policy
+from notices.models import Notice
 from tests.api.conftest import ROLES, error_of
 
 V1 = "/api/v1"
