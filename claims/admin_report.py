@@ -10,18 +10,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import BigIntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Claim, Payout
+from claims.models import Claim
+from claims.summaries.read import report_figures
 from core.admin import ReadOnlyInline, fen_column
 from core.money import format_fen
 from insurance.admin import PolicyAdmin, PremiumInline
-from insurance.models import Insurer, Policy, Premium, PremiumKind
+from insurance.models import Insurer, Policy
 from orders.models import Campaign
 from shops.models import Shop
 
@@ -33,15 +32,6 @@ class ClaimInline(ReadOnlyInline):
 
 
 # --- the staff report -------------------------------------------------------------------------
-
-
-def _sum_of(rows: QuerySet, group: str, field: str) -> Coalesce:
-    """``SUM(field)`` of ``rows`` for the outer row, as a correlated subquery (0 when none).
-
-    One subquery per figure keeps premiums and payouts from multiplying each other in a join.
-    """
-    total = rows.filter(**{group: OuterRef("pk")}).order_by().values(group).annotate(s=Sum(field)).values("s")
-    return Coalesce(Subquery(total), Value(0), output_field=BigIntegerField())
 
 
 # How each dimension reaches a premium and a payout.
@@ -101,48 +91,37 @@ class ReportRow:
 
 
 def report_rows(dimension: str) -> list[ReportRow]:
-    """Premiums and payouts per insurer, shop or campaign: one SQL statement per dimension."""
-    model, premium_path, payout_path, _label = DIMENSIONS[dimension]
-    charges = Premium.objects.filter(kind=PremiumKind.CHARGE)
-    refunds = Premium.objects.filter(kind=PremiumKind.REFUND)
-    rows = (
-        model.objects.annotate(
-            charged=_sum_of(charges, premium_path, "amount_fen"),
-            refunded=_sum_of(refunds, premium_path, "amount_fen"),
-            paid_out=_sum_of(Payout.objects.all(), payout_path, "amount_fen"),
-            clawed=_sum_of(Payout.objects.all(), payout_path, "clawed_back_fen"),
-        )
-        .filter(Q(charged__gt=0) | Q(refunded__gt=0) | Q(paid_out__gt=0))
-        .order_by("pk")
-    )
+    """Premiums and payouts per insurer, shop or campaign, from the summary tallies (as of the
+    last rollup): two queries per dimension however many policies lie behind them."""
+    model = DIMENSIONS[dimension][0]
+    figures = {
+        pk: money
+        for pk, money in report_figures(dimension).items()
+        if money["charged"] > 0 or money["refunded"] > 0 or money["paid_out"] > 0
+    }
+    objects = model.objects.filter(pk__in=list(figures)).order_by("pk")
     if model is Campaign:
-        rows = rows.select_related("seller")
+        objects = objects.select_related("seller")
     return [
         ReportRow(
             name=str(obj) if model is not Campaign else f"{obj.name}({obj.seller.name})",
-            premiums_charged_fen=obj.charged,
-            premiums_refunded_fen=obj.refunded,
-            payouts_fen=obj.paid_out,
-            clawbacks_fen=obj.clawed,
+            premiums_charged_fen=figures[obj.pk]["charged"],
+            premiums_refunded_fen=figures[obj.pk]["refunded"],
+            payouts_fen=figures[obj.pk]["paid_out"],
+            clawbacks_fen=figures[obj.pk]["clawed"],
         )
-        for obj in rows
+        for obj in objects
     ]
 
 
 def report_total() -> ReportRow:
-    premiums = Premium.objects.aggregate(
-        charged=Coalesce(Sum("amount_fen", filter=Q(kind=PremiumKind.CHARGE)), 0),
-        refunded=Coalesce(Sum("amount_fen", filter=Q(kind=PremiumKind.REFUND)), 0),
-    )
-    payouts = Payout.objects.aggregate(
-        paid_out=Coalesce(Sum("amount_fen"), 0), clawed=Coalesce(Sum("clawed_back_fen"), 0)
-    )
+    money = report_figures(None).get(None, {"charged": 0, "refunded": 0, "paid_out": 0, "clawed": 0})
     return ReportRow(
         name=str(_("合计")),
-        premiums_charged_fen=premiums["charged"],
-        premiums_refunded_fen=premiums["refunded"],
-        payouts_fen=payouts["paid_out"],
-        clawbacks_fen=payouts["clawed"],
+        premiums_charged_fen=money["charged"],
+        premiums_refunded_fen=money["refunded"],
+        payouts_fen=money["paid_out"],
+        clawbacks_fen=money["clawed"],
     )
 
 

@@ -76,7 +76,7 @@ class Claim(models.Model):
     review_reasons = models.JSONField(_("转人工原因"), default=list, blank=True)
     price_difference_fen = models.BigIntegerField(_("差价(分)"), null=True, blank=True)
     compensation_fen = models.BigIntegerField(_("赔付金额(分)"), null=True, blank=True)
-    filed_at = models.DateTimeField(_("申请时间"), db_index=True)
+    filed_at = models.DateTimeField(_("申请时间"))  # indexed by claim_newest
     decided_at = models.DateTimeField(_("判责时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -114,7 +114,10 @@ class Claim(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["state", "filed_at"]),
+            # Claim lists (seller, staff), newest first, paged by (filed_at, id).
+            models.Index(fields=["-filed_at", "-id"], name="claim_newest"),
+            # The review queue and each state's tab; the sweep's "submitted before" too.
+            models.Index(fields=["state", "-filed_at", "-id"], name="claim_state_newest"),
             # Settlement marks a batch by its paid_at and finds it again through this index.
             models.Index(fields=["state", "paid_at"]),
         ]
@@ -179,6 +182,19 @@ class ReconciliationRun(models.Model):
             f"{code}: {count}" + (f" ({listed[code]} listed)" if listed[code] < count else "")
             for code, count in self.counts.items()
         )
+
+
+# The pre-aggregated figures live in their own module; importing them here registers them.
+from claims.summaries.models import (  # noqa: E402, F401
+    BuyerBlockTally,
+    BuyerTally,
+    CoverageDayTally,
+    CoverageTally,
+    EffectTally,
+    ItemSalesTally,
+    OpenPolicyTally,
+    SummaryState,
+)
 
 
 class PriceWatch(models.Model):

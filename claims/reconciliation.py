@@ -15,6 +15,7 @@ from django.utils import timezone
 from alipay.models import AccountKind, Entry, Transfer, TransferKind
 from alipay.selectors import Discrepancy, Findings, ledger_findings
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
+from claims.summaries.check import summary_discrepancies
 
 
 def _with_reference(payouts):
@@ -105,6 +106,8 @@ def findings() -> Findings:
     _payout_rows(found)
     _payout_transfers(found)
     _clawbacks(found)
+    for summary in summary_discrepancies():  # the pages' tallies against the raw rows
+        found.add_one(summary.code, summary.detail)
     return found
 
 

@@ -72,6 +72,14 @@ def claims_for_policies(policy_ids: Iterable[int]) -> dict[int, list[Claim]]:
     return found
 
 
+# The newest candidates offered per insured line: the page costs the same however many unpaid
+# orders the buyer keeps (any other evidence order number can still be typed in).
+EVIDENCE_CANDIDATES_SHOWN = 10
+# Evidence orders are placed inside a 15-day window: the buyer's newest unpaid or closed orders
+# hold them.
+EVIDENCE_ORDERS_SCANNED = 200
+
+
 def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) -> dict[int, list[OrderLine]]:
     """For each insured line, the buyer's own unpaid or closed order lines of the same product
     (any shop, any platform) that could back a claim, newest first.
@@ -85,18 +93,18 @@ def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) 
         by_product[line.sku.listing.product_id].append(line)
     if not by_product:
         return {}
-    # Start from the buyer's own orders (indexed by buyer), not from every sale of the product:
-    # the page must cost the same however well the product sells.
-    own_orders = Order.objects.filter(buyer=buyer, state__in=[OrderState.CREATED, OrderState.CLOSED]).values(
-        "pk"
-    )
-    used = Claim.objects.filter(state__in=ACTIVE_STATES, evidence_order__buyer=buyer).values("evidence_order")
+    # Start from the buyer's newest unpaid or closed orders (index order_buyer_newest), not from
+    # every sale of the product: the page costs the same however well the product sells and
+    # however many orders the buyer has.
+    own_orders = Order.objects.filter(buyer=buyer, state__in=[OrderState.CREATED, OrderState.CLOSED])
+    recent = own_orders.order_by("-created_at", "-id").values("pk")[:EVIDENCE_ORDERS_SCANNED]
+    used = Claim.objects.filter(state__in=ACTIVE_STATES, evidence_order_id=OuterRef("order_id"))
     rows = (
-        OrderLine.objects.filter(order_id__in=own_orders, sku__listing__product_id__in=list(by_product))
-        .exclude(order_id__in=used)
+        OrderLine.objects.filter(order_id__in=recent, sku__listing__product_id__in=list(by_product))
+        .exclude(Exists(used))
         .select_related("order__shop", "sku__listing")
-        .order_by("-order__created_at", "-pk")
-    )
+        .order_by("-order__created_at", "-order_id", "-pk")
+    )[: EVIDENCE_CANDIDATES_SHOWN * len(lines)]
     found: dict[int, list[OrderLine]] = defaultdict(list)
     for row in rows:
         for line in by_product[row.sku.listing.product_id]:
@@ -104,6 +112,25 @@ def evidence_candidates(*, buyer: AbstractBaseUser, lines: Iterable[OrderLine]) 
                 continue
             found[line.pk].append(row)
     return found
+
+
+def evidence_claims(*, buyer: AbstractBaseUser, numbers: Iterable[str]) -> dict[str, Claim]:
+    """For each of these order numbers the buyer cited as evidence, the latest such claim.
+
+    Matched by number, not by ``evidence_order``: a rejected claim is never linked to its
+    evidence order, yet that order was placed for it and needs no payment either.
+    """
+    claims = (
+        Claim.objects.filter(buyer=buyer, evidence_order_number__in=list(numbers))
+        .select_related("policy__order_line__order")
+        .order_by("filed_at", "pk")
+    )
+    return {claim.evidence_order_number: claim for claim in claims}
+
+
+def evidence_order_numbers(buyer: AbstractBaseUser) -> QuerySet:
+    """Every order number the buyer cited as evidence (a subquery)."""
+    return Claim.objects.filter(buyer=buyer).values("evidence_order_number")
 
 
 def seller_claim_counts(seller: Seller) -> dict[str, int]:

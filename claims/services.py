@@ -434,7 +434,7 @@ def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
     )
 
 
-def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -> None:
+def claims_after_refund(*, line: OrderLine) -> None:
     """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected,
     those on a partly refunded one pay less; a payout already made is clawed back in proportion."""
     policy = Policy.objects.filter(order_line=line).select_related("coverage__insurer").first()

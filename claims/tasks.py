@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from claims import services
 from claims.models import Claim
+from claims.summaries import refresh
 from core.numbers import is_int
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,11 @@ def reconcile() -> bool:
             "reconciliation found %d discrepancies (run %s): %s", run.discrepancy_total, run.pk, run.summary()
         )
     return run.ok
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=1, retry_jitter=True, max_retries=3)
+def summaries_refresh() -> dict:
+    return refresh.summaries_refresh()
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=5, max_retries=3)

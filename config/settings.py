@@ -295,6 +295,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "claims-sweep": {"task": "claims.tasks.claims_sweep", "schedule": timedelta(seconds=30)},
     "claims-settle": {"task": "claims.tasks.claims_settle", "schedule": timedelta(seconds=15)},
+    "summaries-refresh": {"task": "claims.tasks.summaries_refresh", "schedule": timedelta(seconds=30)},
     "reconcile-daily": {"task": "claims.tasks.reconcile", "schedule": crontab(hour=3, minute=0)},
     "price-drops-detect": {
         "task": "claims.tasks.price_drops_detect",
@@ -321,6 +322,10 @@ BAOJIA = {
     "BATCH_SIZE": env.int("BAOJIA_BATCH_SIZE", default=5_000),
     # A claim still 'submitted' after this many seconds is queued again by the sweep.
     "STUCK_CLAIM_SECONDS": env.int("BAOJIA_STUCK_CLAIM_SECONDS", default=60),
+    # The summary rollup re-reads changes this recent (clock skew between app and database).
+    "SUMMARY_SAFETY_SECONDS": env.int("BAOJIA_SUMMARY_SAFETY_SECONDS", default=60),
+    # What the buyer is told to expect: a claim in review is decided within this many hours.
+    "REVIEW_EXPECTED_HOURS": env.int("BAOJIA_REVIEW_EXPECTED_HOURS", default=24),
     # 自动理赔: the platform files for the buyer this long before the claim window closes.
     "AUTO_CLAIM_MARGIN_MINUTES": env.int("BAOJIA_AUTO_CLAIM_MARGIN_MINUTES", default=360),
     # A buyer with a detected drop still unclaimed hears this long before the window closes.

@@ -126,6 +126,8 @@ class Policy(models.Model):
             ),
         ]
         indexes = [
+            # The staff list of policies, newest first.
+            models.Index(fields=["-issued_at", "-id"], name="policy_newest"),
             models.Index(fields=["state", "window_starts_at"]),
             models.Index(fields=["state", "window_ends_at"]),
             # Price-drop detection walks the claimable policies in primary-key chunks, and follows

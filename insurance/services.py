@@ -336,7 +336,7 @@ def _premium_payer(policy: Policy) -> Account:
     return Entry.objects.select_related("account").get(transfer=charge.transfer, amount_fen__lt=0).account
 
 
-def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) -> Policy | None:
+def policy_void_for_line(*, line: OrderLine) -> Policy | None:
     """A refund of the whole line voids its policy; before the window opens the premium goes back."""
     policy = (
         Policy.objects.select_for_update(of=("self",))

@@ -146,7 +146,7 @@ class Order(models.Model):
     shop_discount_fen = models.BigIntegerField(_("店铺优惠(分)"), default=0)
     platform_discount_fen = models.BigIntegerField(_("平台优惠(分)"), default=0)
     paid_fen = models.BigIntegerField(_("实付款(分)"))
-    created_at = models.DateTimeField(_("下单时间"), db_index=True)
+    created_at = models.DateTimeField(_("下单时间"))  # indexed by order_newest
     pay_deadline = models.DateTimeField(_("付款截止"))
     paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
@@ -169,7 +169,10 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "pay_deadline"]),
-            models.Index(fields=["buyer", "-created_at"]),
+            # My Orders, newest first, paged by (created_at, id).
+            models.Index(fields=["buyer", "-created_at", "-id"], name="order_buyer_newest"),
+            # Seller and staff lists, newest first, paged by (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="order_newest"),
         ]
 
     def __str__(self) -> str:

@@ -2,23 +2,13 @@
 """exec" "$(dirname "$0")/../.venv/bin/python" "$0" "$@"
 (The line above is for bash: `bash scripts/crash_settlement.py` runs this file with the venv's Python.)
 
-Crash test of settlement: real Celery workers and a real beat on Redis + PostgreSQL pay
-thousands of approved claims of varied amounts while the test breaks something mid-settlement:
-
-  worker    SIGKILL the whole worker (process group) and start it again, as a supervisor would
-  postgres  restart PostgreSQL in "immediate" mode (no shutdown checkpoint: crash recovery)
-  redis     SIGKILL Redis, keep it down for a few seconds, start it again (AOF, fsync every second)
-
-It breaks nothing until at least one batch has committed, and only while claims remain to pay.
-Recovery is left to the product: the worker is restarted, beat keeps running its schedule
-(claims-settle every 15 s, claims-sweep every 30 s), and nothing is sent by hand. Then every
-claim's payout is checked from the ledger alone, against amounts and buyers recorded before
-settlement began: one payout transfer per claim, crediting the insured buyer's balance with
-exactly the claim's amount and debiting the insurer; each buyer's balance moved by exactly the
-sum of their claims. The product's own reconciliation runs as a second opinion.
-
-It starts its own PostgreSQL and Redis on other ports (data in a temporary folder, durability
-on) and never touches the shared servers:
+Crash test of settlement (docs/RELIABILITY.md): real Celery workers and beat on Redis and
+PostgreSQL pay thousands of approved claims of varied amounts, and once a batch has committed the
+test breaks one thing: the worker (SIGKILL to its process group, then a new one), PostgreSQL
+(restart in immediate mode) or Redis (SIGKILL, down a few seconds, started again from its AOF).
+Recovery is left to the product (beat keeps running; nothing is sent by hand). Then each claim's
+payout is checked from the ledger alone against buyers and amounts recorded before settlement.
+It runs its own PostgreSQL and Redis (other ports, a temporary folder), never the shared ones:
 
     bash scripts/crash_settlement.py                       # 3 trials of each kind, 10,000 claims
     bash scripts/crash_settlement.py --kinds worker --trials 10 --claims 10000 --seed 7
@@ -30,135 +20,21 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from crash_servers import Servers  # beside this file
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "crash-test"
 SETTLERS = 4  # as approvals do: several settlers at once, SKIP LOCKED gives each its own batches
 KINDS = ("worker", "postgres", "redis")
-DB_NAME, DB_USER, DB_PASSWORD = "baojia_crash", "baojia", "baojia"
 INSURER = "sim-insurer"  # simulate_campaign's insurer: its account is debited for every payout
 MAX_AMOUNT_FEN = 15_900  # a claim pays at most what the line cost (the campaign price)
-
-
-# --- servers of our own ----------------------------------------------------------------------
-
-
-def _pg_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    if not found:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
-    return found[-1].parent
-
-
-def _as_postgres(command: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """PostgreSQL refuses to run as root: as root, its commands run as the postgres user."""
-    if os.geteuid() == 0:
-        command = ["runuser", "-u", "postgres", "--", *command]
-    return subprocess.run(command, check=True, cwd="/", **kwargs)  # a folder postgres may enter
-
-
-class Servers:
-    """A PostgreSQL and a Redis that only this script uses, in a temporary folder."""
-
-    def __init__(self, *, pg_port: int, redis_port: int) -> None:
-        self.pg_port, self.redis_port = pg_port, redis_port
-        self.folder = Path(tempfile.mkdtemp(prefix="baojia-crash."))
-        self.data = self.folder / "pg"
-        self.redis: subprocess.Popen | None = None
-
-    @property
-    def database_url(self) -> str:
-        return f"postgres://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{self.pg_port}/{DB_NAME}"
-
-    @property
-    def broker_url(self) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/0"
-
-    def start(self) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-        bin_ = _pg_bin()
-        _as_postgres(
-            [str(bin_ / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
-             "--auth-local=trust", "--auth-host=scram-sha-256"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        with open(self.data / "postgresql.conf", "a") as conf:
-            # Durability stays on (fsync, synchronous_commit): this server is crashed on purpose.
-            conf.write(
-                f"\nlisten_addresses = '127.0.0.1'\nport = {self.pg_port}\n"
-                f"unix_socket_directories = '{self.folder}'\n"
-            )
-        self._pg_ctl("start")
-        sql = (
-            f"CREATE ROLE {DB_USER} LOGIN PASSWORD '{DB_PASSWORD}'; "
-            f"CREATE DATABASE {DB_NAME} OWNER {DB_USER};"
-        )
-        for statement in sql.split("; "):
-            _as_postgres(
-                ["psql", "-X", "-q", "-h", str(self.folder), "-p", str(self.pg_port), "-U", "postgres",
-                 "-d", "postgres", "-c", statement],
-            )  # fmt: skip
-        self.start_redis()
-
-    def _pg_ctl(self, action: str, *options: str) -> None:
-        _as_postgres(
-            [str(_pg_bin() / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "postgres.log"),
-             "-w", "-t", "60", action, *options],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-
-    def restart_postgres(self) -> None:
-        """Immediate mode: the server stops without a checkpoint and recovers from its WAL."""
-        self._pg_ctl("restart", "-m", "immediate")
-
-    def start_redis(self) -> None:
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-             "--logfile", str(self.folder / "redis.log")],
-            start_new_session=True,
-        )  # fmt: skip
-        for _ in range(200):
-            ping = subprocess.run(
-                ["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True, text=True
-            )
-            if ping.stdout.strip() == "PONG":
-                return
-            time.sleep(0.05)
-        raise SystemExit(f"our redis-server on port {self.redis_port} did not start")
-
-    def kill_redis(self) -> None:
-        self.redis.kill()
-        self.redis.wait()
-
-    def redis_cli(self, *command: str) -> str:
-        out = subprocess.run(
-            ["redis-cli", "-p", str(self.redis_port), *command], capture_output=True, text=True, check=True
-        )
-        return out.stdout.strip()
-
-    def redis_count(self, *command: str) -> int:
-        return int(self.redis_cli(*command) or 0)
-
-    def stop(self, *, keep: bool) -> None:
-        if self.redis is not None and self.redis.poll() is None:
-            self.redis.terminate()
-            self.redis.wait(timeout=30)
-        if (self.data / "postmaster.pid").exists():
-            self._pg_ctl("stop", "-m", "fast")
-        if keep:
-            print(f"kept {self.folder}", file=sys.stderr)
-        else:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --- the product's processes -----------------------------------------------------------------
@@ -428,31 +304,42 @@ def trial_ok(trial: dict) -> bool:
     )
 
 
+LISTED = (
+    "queued_when_broken",
+    "unacked_after_recovery",
+    "unacked_drained_in_seconds",
+    "unacked_left",
+    "beat_sent",
+)
+SUMMED = (
+    "claims",
+    "paid_once",
+    "unpaid",
+    "double",
+    "wrong_account",
+    "wrong_amount",
+    "balance_mismatches",
+    "stuck",
+)
+
+
 def summarize(trials: list[dict]) -> dict:
     by_kind = defaultdict(list)
     for trial in trials:
         by_kind[trial["kind"]].append(trial)
-    return {
-        kind: {
+    summary: dict = {}
+    for kind, runs in by_kind.items():
+        summary[kind] = {
             "trials": len(runs),
             "ok": sum(trial_ok(t) for t in runs),
             "mid_settlement": sum(t["mid_settlement"] for t in runs),
-            "claims": sum(t["claims"] for t in runs),
-            "paid_once": sum(t["paid_once"] for t in runs),
-            "paid_when_broken": [min(t["paid_when_broken"] for t in runs), max(t["paid_when_broken"] for t in runs)],
-            "recovered_in_seconds": [min(t["recovered_in_seconds"] for t in runs),
-                                     max(t["recovered_in_seconds"] for t in runs)],
-            "queued_when_broken": [t["queued_when_broken"] for t in runs],
-            "unacked_after_recovery": [t["unacked_after_recovery"] for t in runs],
-            "unacked_drained_in_seconds": [t["unacked_drained_in_seconds"] for t in runs],
-            "unacked_left": [t["unacked_left"] for t in runs],
-            "beat_sent": [t["beat_sent"] for t in runs],
-            **{k: sum(t[k] for t in runs) for k in ("unpaid", "double", "wrong_account", "wrong_amount",
-                                                      "balance_mismatches", "stuck")},
-            "reconciliation": sorted({c for t in runs for c in t["reconciliation"]}),
-        }
-        for kind, runs in by_kind.items()
-    } | {"ok": bool(trials) and all(trial_ok(t) for t in trials)}  # fmt: skip
+            **{key: sum(t[key] for t in runs) for key in SUMMED},
+            **{key: [min(t[key] for t in runs), max(t[key] for t in runs)]
+               for key in ("paid_when_broken", "recovered_in_seconds")},
+            **{key: [t[key] for t in runs] for key in LISTED},
+            "reconciliation": sorted({code for t in runs for code in t["reconciliation"]}),
+        }  # fmt: skip
+    return {**summary, "ok": bool(trials) and all(trial_ok(t) for t in trials)}
 
 
 def _arguments() -> argparse.Namespace:
@@ -466,12 +353,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--redis-down-seconds", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed for recovery")
-    parser.add_argument(
-        "--visibility-timeout",
-        type=int,
-        default=30,
-        help="seconds before Redis hands a dead worker's messages out again (production: 3600)",
-    )
+    parser.add_argument("--visibility-timeout", type=int, default=30, help="seconds (production: 3600)")
     parser.add_argument("--pg-port", type=int, default=55433)
     parser.add_argument("--redis-port", type=int, default=56380)
     parser.add_argument("--keep", action="store_true", help="keep the servers' folder (logs) afterwards")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from core.money import format_fen
 from core.numbers import require_int
 from core.services import audit_record
 from shops.models import Coupon, PriceRecord, PriceSource, Shop, ShopAction, Sku
@@ -56,6 +57,13 @@ def coupon_issue(
     """Issue a shop coupon (or, with no shop, a platform allowance)."""
     _check_amount(amount_fen, code="invalid_amount")
     require_int(min_spend_fen, min_value=0, code="invalid_amount", message=_("使用门槛不能为负数。"))
+    if min_spend_fen and amount_fen >= min_spend_fen:
+        # 满 ¥20 减 ¥50 would pay the buyer to order: a threshold coupon takes off less than it asks.
+        raise InvalidInput(
+            "coupon_amount_above_threshold",
+            _("优惠金额 %(amount)s 必须低于使用门槛 %(min)s。")
+            % {"amount": format_fen(amount_fen), "min": format_fen(min_spend_fen)},
+        )
     valid_from = valid_from or timezone.now()
     if valid_until <= valid_from:
         raise InvalidInput("invalid_period", _("失效时间必须晚于生效时间。"))

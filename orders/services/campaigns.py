@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from core.numbers import require_int
 from core.services import audit_record, audit_record_many
 from orders.models import (
     Campaign,
@@ -53,12 +54,13 @@ def campaign_create(
 
 def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, actor=None) -> CampaignItem:
     """Put a SKU into a campaign at its campaign price. Adding it again keeps the first."""
-    if (
-        isinstance(campaign_price_fen, bool)
-        or not isinstance(campaign_price_fen, int)
-        or not 0 < campaign_price_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_price", _("活动价必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        campaign_price_fen,
+        min_value=1,
+        max_value=MAX_PRICE_FEN,
+        code="invalid_price",
+        message=_("活动价必须是大于零的整数(分),且不超过一亿元。"),
+    )
     if sku.listing.shop.seller_id != campaign.seller_id:
         raise InvalidInput("not_your_sku", _("只能把自己店铺的商品加入活动。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):

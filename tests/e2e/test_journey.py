@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from claims.tasks import summaries_refresh
 from insurance.services import coverage_turn_off
 from insurance.tasks import policy_windows_advance
 from orders.models import Order
@@ -154,7 +155,8 @@ def test_the_whole_journey(world, rice, live_server, page: Page, browser, login,
     expect(page).to_have_url(re.compile(rf"/orders/{number}/#claim-"))
     assert Order.objects.filter(buyer=world.alice).count() == 3
 
-    # The seller's dashboard now counts the payout and the premium.
+    # The seller's dashboard now counts the payout and the premium (once beat's rollup has run).
+    summaries_refresh.delay()
     seller.goto(f"{live_server.url}/seller/")
     expect(seller.locator('[data-kpi="payouts"]')).to_have_text("¥10.00")
     expect(seller.locator('[data-kpi="premiums"]')).to_have_text("¥2.39")

@@ -3,6 +3,7 @@ ledger alone, against buyers and amounts recorded before settlement: it sees a p
 buyer, of the wrong amount, a missing one and a second one, and a balance that moved wrongly."""
 
 import importlib.util
+import sys
 
 import pytest
 from django.conf import settings
@@ -14,8 +15,10 @@ from shops.services import sku_price_change
 
 
 def _crash_script():
-    path = settings.BASE_DIR / "scripts" / "crash_settlement.py"
-    spec = importlib.util.spec_from_file_location("crash_settlement", path)
+    scripts = settings.BASE_DIR / "scripts"
+    if str(scripts) not in sys.path:
+        sys.path.append(str(scripts))  # the script imports crash_servers from beside it
+    spec = importlib.util.spec_from_file_location("crash_settlement", scripts / "crash_settlement.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

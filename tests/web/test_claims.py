@@ -172,12 +172,12 @@ def test_the_seller_claims_query_count_does_not_grow(world, seller_client, djang
     claim_file(
         order_line=orders[0].lines.get(), evidence_order_number=evidence(world).number, buyer=world.alice
     )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         seller_client.get(reverse("claims:seller_claims"))
     for order in orders[1:]:
         proof = evidence(world, buyer=world.bob)
         claim_file(order_line=order.lines.get(), evidence_order_number=proof.number, buyer=world.bob)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         page = seller_client.get(reverse("claims:seller_claims")).content.decode()
     assert page.count("data-claim=") == 5
 

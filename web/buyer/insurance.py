@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import rules
-from claims.models import ACTIVE_STATES, Claim, ClaimState, PriceDrop
+from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, PriceDrop
 from claims.price_claims import claim_file_from_drop
 from claims.selectors import (
     claims_for_policies,
     evidence_candidates,
+    evidence_claims,
     price_drops_for_buyer,
     price_drops_for_lines,
 )
@@ -34,6 +36,7 @@ from orders.models import Order, OrderLine, OrderState
 from orders.selectors import order_lines_with_product, orders_for_buyer
 from web.buyer.forms import ClaimForm
 from web.claim_display import ClaimView, action_label, decision
+from web.templatetags.baojia_ui import state_class
 
 # Seconds between refreshes of the panel while the platform is still working on a claim.
 POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_REVIEW: 15}
@@ -69,6 +72,36 @@ class Panel:
     @property
     def active(self) -> Claim | None:
         return next((c.claim for c in self.claims if c.claim.state in ACTIVE_STATES), None)
+
+    @property
+    def latest(self) -> ClaimView | None:
+        """The claim the buyer reads first; earlier ones fold away (``earlier``)."""
+        return self.claims[0] if self.claims else None
+
+    @property
+    def earlier(self) -> list[ClaimView]:
+        return self.claims[1:]
+
+    @property
+    def in_flight(self) -> bool:
+        active = self.active
+        return active is not None and active.state in IN_FLIGHT_STATES
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """The policy's badge: 理赔中 while a claim is being decided or paid, else its state."""
+        if self.in_flight:
+            return "text-bg-info", str(_("理赔中"))
+        return state_class(self.policy.state, "policy"), self.policy.get_state_display()
+
+    @property
+    def counting_down(self) -> bool:
+        """The window's clock matters only while the policy may still be claimed."""
+        return self.policy.state not in (PolicyState.CLAIMED, PolicyState.VOIDED, PolicyState.EXPIRED)
+
+    @property
+    def review_hours(self) -> int:
+        return settings.BAOJIA["REVIEW_EXPECTED_HOURS"]
 
     @property
     def can_file(self) -> bool:
@@ -147,7 +180,9 @@ def insurance_panels(
                 claim=claim,
                 checks=decision(claim),
                 steps=timeline(claim, histories.get(claim.pk, [])),
-                review_reasons=[rules.review_message(r) for r in claim.review_reasons],
+                # The buyer learns that a claim is in review and when to expect an answer,
+                # never which internal rule sent it there (SPEC, fraud signals).
+                review_reasons=[],
             )
             for claim in claims.get(policy.pk, [])
         ]
@@ -196,6 +231,12 @@ def render_order_page(
                 for event in audit_history(order)
             ],
             "action_error": action_error,
+            # An unpaid order the buyer cited as evidence: it needs no payment, only cancelling.
+            "evidence_claim": (
+                evidence_claims(buyer=request.user, numbers=[order.number]).get(order.number)
+                if order.state == OrderState.CREATED
+                else None
+            ),
             "now": timezone.now(),
             "section": "orders",
         },

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from claims.selectors import coupon_liability, price_change_liability
+from claims.summaries.read import open_policies_by_spec
 from core.errors import ServiceError
-from insurance.selectors import open_policies_by_spec
 from shops.selectors import coupons_for_seller, skus_for_seller
 from shops.services import coupon_issue, sku_price_change
 from web.access import seller_required

@@ -1,7 +1,7 @@
 """The seller dashboard: what price protection costs, what it pays, what it earns, and the
 switch that turns it on per campaign item."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,28 +15,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
 from claims.models import ClaimState
-from claims.selectors import (
-    seller_claim_counts,
+from claims.selectors import seller_unclaimed_drops
+from claims.summaries.read import (
+    SellerFigures,
+    campaign_item_sales,
+    coverage_effect,
+    premiums_by_item,
     seller_claim_rates,
     seller_claims_per_day,
-    seller_payout_totals,
-    seller_unclaimed_drops,
+    seller_exposure,
 )
+from claims.summaries.refresh import last_refreshed
 from core.errors import ServiceError
 from core.money import format_fen
 from insurance import services
 from insurance.models import Coverage, PolicyState
-from insurance.selectors import (
-    campaign_items_for_seller,
-    coverage_effect,
-    default_insurer,
-    premiums_by_item,
-    seller_exposure,
-    seller_policy_counts,
-    seller_premium_totals,
-)
+from insurance.selectors import campaign_items_for_seller, default_insurer
 from orders.models import Campaign, CampaignItem, CampaignState
-from orders.selectors import campaign_item_sales
 from shops.selectors import shops_for_seller
 from web.access import seller_required
 from web.seller.forms import DepositForm, ExposureForm
@@ -67,9 +62,7 @@ def _daily_chart(seller) -> dict[str, Any]:
     """Claims filed and yuan paid per day over the last CHART_DAYS days."""
     today = timezone.localdate()
     start = today - timedelta(days=CHART_DAYS - 1)
-    per_day = seller_claims_per_day(
-        seller=seller, since=timezone.make_aware(datetime.combine(start, time.min))
-    )
+    per_day = seller_claims_per_day(seller=seller, since=start)
     days = [start + timedelta(days=n) for n in range(CHART_DAYS)]
     claims = {"label": _("理赔申请(笔)"), "backgroundColor": BRAND, "yAxisID": "y"}
     claims["data"] = [per_day.get(day, {}).get("claims", 0) for day in days]
@@ -105,7 +98,7 @@ def _effect_chart(effect: dict[str, Any]) -> dict[str, Any]:
     datasets = [
         {
             "label": label,
-            "data": [effect[group]["conversion_bp"] / 100, effect[group]["repeat_bp"] / 100],
+            "data": _effect_bars(effect[group]),
             "backgroundColor": colour,
         }
         for group, label, colour in (
@@ -120,11 +113,6 @@ def _charts(seller) -> dict[str, Any]:
     """Chart.js configurations. Yuan are plain numbers here for the axis only: tables and KPIs
     show exact fen."""
     rates = list(seller_claim_rates(seller))
-    unclaimed = {row["campaign_id"]: row for row in seller_unclaimed_drops(seller)}
-    for campaign in rates:
-        # Detected but not claimed yet: the liability that has appeared (主动保价).
-        found = unclaimed.get(campaign.pk, {})
-        campaign.drops, campaign.drops_fen = found.get("drops", 0), found.get("amount_fen", 0)
     effect = coverage_effect(seller)
     return {
         "daily": _daily_chart(seller),
@@ -132,7 +120,18 @@ def _charts(seller) -> dict[str, Any]:
         "effect": _effect_chart(effect),
         "effect_raw": effect,
         "rate_rows": rates,
+        # Detected but not claimed yet: the liability that has appeared (主动保价), read live.
+        "unclaimed_drops": seller_unclaimed_drops(seller),
     }
+
+
+def _effect_bars(group: dict[str, int]) -> list[float | None]:
+    """Conversion and repeat rates as chart bars; a rate of no orders (or no buyers) is no bar,
+    not a 0% that would read as a result."""
+    return [
+        group["conversion_bp"] / 100 if group["placed"] else None,
+        group["repeat_bp"] / 100 if group["buyers"] else None,
+    ]
 
 
 def _percent(part: int, whole: int) -> float:
@@ -143,8 +142,9 @@ def _dashboard(
     request: HttpRequest, *, deposit_form: DepositForm | None = None, status: int = 200
 ) -> HttpResponse:
     seller = request.seller
-    claims = seller_claim_counts(seller)
-    policies = seller_policy_counts(seller)
+    figures = SellerFigures(seller)
+    claims = figures.claim_counts()
+    policies = figures.policy_counts()
     campaigns = sorted(
         Campaign.objects.filter(seller=seller).exclude(state=CampaignState.SETTLED),
         key=lambda c: (CAMPAIGN_ORDER[c.state], c.ends_at),
@@ -154,8 +154,9 @@ def _dashboard(
         "campaigns": campaigns[:6],
         "deposit_fen": account_balance_fen(seller.user, AccountKind.DEPOSIT),
         "deposit_form": deposit_form or DepositForm(),
-        "premiums": seller_premium_totals(seller),
-        "payouts": seller_payout_totals(seller),
+        "premiums": figures.premium_totals(),
+        "payouts": figures.payout_totals(),
+        "figures_as_of": last_refreshed(),
         "open_policies": policies.get(PolicyState.PENDING, 0) + policies.get(PolicyState.CLAIMABLE, 0),
         "all_policies": sum(policies.values()),
         "claims_total": sum(claims.values()),

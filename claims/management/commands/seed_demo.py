@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alipay.services import balance_top_up
 from claims.demo import align_price_records, seed_price_drops
+from claims.summaries.refresh import summaries_refresh
 from core.models import AuditEvent
 from core.permissions import INSURER_STAFF, ensure_staff_groups
 from insurance.models import Insurer, Policy
@@ -61,6 +62,8 @@ class Command(BaseCommand):
         if not Seller.objects.filter(user=users["seller"]).exists():
             with transaction.atomic():
                 self._world(users)
+            # The demo's history was back-dated: count it all now rather than by the audit log.
+            summaries_refresh(full=True)
         seed_price_drops()
         self._print(users)
 

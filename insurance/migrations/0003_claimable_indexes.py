@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insurance', '0001_initial'),
+        ('insurance', '0002_list_indexes'),
     ]
 
     operations = [

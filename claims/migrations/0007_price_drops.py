@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0004_reconciliation_counts'),
-        ('insurance', '0002_claimable_indexes'),
+        ('claims', '0006_list_indexes'),
+        ('insurance', '0003_claimable_indexes'),
         ('orders', '0001_initial'),
         ('shops', '0002_price_records'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
