@@ -70,7 +70,7 @@ def claims_for_policies(policy_ids: Iterable[int]) -> dict[int, list[Claim]]:
     """Each policy's claims, newest first, with their payouts."""
     claims = (
         Claim.objects.filter(policy_id__in=list(policy_ids))
-        .select_related("payout")
+        .select_related("payout", "price_record__shop")
         .order_by("-filed_at", "-pk")
     )
     found: dict[int, list[Claim]] = defaultdict(list)

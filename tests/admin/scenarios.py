@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alipay.services import balance_top_up
+from claims.detection import price_drops_detect
 from claims.models import Claim, ClaimState
 from claims.services import claim_adjudicate, claim_file, claims_settle
 from insurance.models import Coverage, Insurer, Policy
@@ -101,6 +102,7 @@ def lifecycle(
     end_campaign(campaign)
     policy_windows_advance()
     sku_price_change(sku=cheaper, price_fen=EVIDENCE_PRICE_FEN)
+    price_drops_detect()  # the platform finds the drop too (rows for the price-drop admin)
     if file_claims:
         for (buyer, address), order in zip(people, result.orders, strict=True):
             evidence = order_place(buyer=buyer, address=address, items=[(cheaper, 1)])

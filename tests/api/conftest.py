@@ -11,6 +11,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from claims.detection import price_drops_detect
 from claims.models import Claim, ClaimState
 from claims.services import claim_file
 from orders.models import Address, CampaignItem, Order
@@ -77,6 +78,7 @@ class Scene:
 @pytest.fixture
 def scene(world, insured_line, place_evidence, seller_b, django_capture_on_commit_callbacks) -> Scene:
     sku_price_change(sku=world.other_shop_sku, price_fen=12_900)
+    price_drops_detect()  # alice's drop, and its notice, before she claims with an evidence order
     evidence = place_evidence()
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_file(order_line=insured_line, evidence_order_number=evidence.number, buyer=world.alice)

@@ -7,8 +7,9 @@ a seller account. Another user's object is always 404, never 403.
 
 import pytest
 
-from claims.models import Payout
+from claims.models import Payout, PriceDrop
 from insurance.models import Policy
+from notices.models import Notice
 from tests.api.conftest import ROLES, error_of
 
 V1 = "/api/v1"
@@ -27,6 +28,8 @@ READS = [
     ("get", "/claims/", {}),
     # Staff read their own insurer's claims; an officer of another insurer gets a 404.
     ("get", "/claims/{claim}/", {"bob": 404, "seller_a": 404, "seller_b": 404, "staff_b": 404}),
+    ("get", "/price-drops/", {}),
+    ("get", "/notices/", {}),
     ("get", "/alipay/balance/", {}),
     ("get", "/alipay/entries/", {}),
     ("get", "/insurers/", {}),
@@ -64,6 +67,8 @@ WRITES = [
     ("post", "/orders/{order}/confirm-receipt/", None, OTHERS),
     ("post", "/orders/{order}/cancel/", None, OTHERS),
     ("post", "/claims/", FILE_CLAIM, OTHERS),
+    ("post", "/price-drops/{drop}/claim/", None, OTHERS),
+    ("post", "/notices/{notice}/read/", None, OTHERS),
     ("patch", "/seller/skus/{sku}/", {"price_fen": 100}, {**NOT_SELLER, "seller_b": 404}),
     (
         "post",
@@ -92,6 +97,8 @@ def _ids(world, scene) -> dict[str, object]:
         "campaign": world.campaign.pk,
         "policy": Policy.objects.get(order_line__order=scene.order).number,
         "payout": Payout.objects.get(claim=scene.claim).pk,
+        "drop": PriceDrop.objects.get(policy__order_line__order=scene.order).pk,
+        "notice": Notice.objects.filter(user=world.alice).order_by("pk").first().pk,
     }
 
 

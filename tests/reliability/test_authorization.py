@@ -12,6 +12,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from claims.models import PriceDrop
+from notices.models import Notice
 from tests.api import test_access
 from tests.factories import UserFactory
 
@@ -61,6 +63,13 @@ WEB = [
     ("post", "/orders/{order}/confirm/", {**ALICES, "alice": 302}),
     ("get", "/orders/{order}/lines/{line}/insurance/", ALICES),
     ("post", "/orders/{order}/lines/{line}/claim/", {**ALICES, "alice": 400}),  # no evidence number given
+    # alice's drop was claimed with an evidence order already: 一键理赔 leaves it as it is
+    ("post", "/orders/{order}/lines/{line}/one-click/", {**ALICES, "alice": 302}),
+    ("get", "/drops/{drop}/", {**ALICES, "alice": 302}),
+    ("get", "/notices/", LOGGED_IN),
+    ("get", "/notices/{notice}/", {**ALICES, "alice": 302}),
+    ("post", "/notices/read-all/", {**REDIRECTS}),
+    ("post", "/settings/auto-claim/", {**REDIRECTS}),
     ("get", "/alipay/", LOGGED_IN),
     ("get", "/alipay/top-up/", {**dict.fromkeys(ROLES, 405), "anon": 302}),
     ("get", "/seller/", SELLERS_ONLY),
@@ -106,6 +115,8 @@ def test_every_page_answers_each_role_as_it_must(world, scene, web_clients, meth
         "order": scene.order.number,
         "line": scene.order.lines.get().pk,
         "item": world.item.pk,
+        "drop": PriceDrop.objects.get(policy__order_line__order=scene.order).pk,
+        "notice": Notice.objects.filter(user=world.alice).order_by("pk").first().pk,
     }
     url = path.format(**ids)
     got = {role: getattr(web_clients[role], method)(url).status_code for role in ROLES}

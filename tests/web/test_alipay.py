@@ -65,11 +65,11 @@ def test_buyers_have_no_deposit_tab(world, alice_client):
 
 def test_the_query_count_does_not_grow_with_entries(world, alice_client, django_assert_num_queries):
     world.buy()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         alice_client.get(reverse("alipay:balance"))
     for _ in range(6):
         world.buy()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = alice_client.get(reverse("alipay:balance")).content.decode()
     assert page.count("data-entry=") == 8
 

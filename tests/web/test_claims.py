@@ -172,12 +172,12 @@ def test_the_seller_claims_query_count_does_not_grow(world, seller_client, djang
     claim_file(
         order_line=orders[0].lines.get(), evidence_order_number=evidence(world).number, buyer=world.alice
     )
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         seller_client.get(reverse("claims:seller_claims"))
     for order in orders[1:]:
         proof = evidence(world, buyer=world.bob)
         claim_file(order_line=order.lines.get(), evidence_order_number=proof.number, buyer=world.bob)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         page = seller_client.get(reverse("claims:seller_claims")).content.decode()
     assert page.count("data-claim=") == 5
 
@@ -193,13 +193,13 @@ def test_the_details_page_query_count_does_not_grow_with_claims_and_candidates(
             alice_client.post(file_url(claimable), {"evidence_order_number": proof.number}, **htmx)
 
     reject_one(2)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         alice_client.get(url)
     for quantity in (3, 4):
         reject_one(quantity)
     evidence(world)
     evidence(world, quantity=5)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         page = alice_client.get(url).content.decode()
     assert page.count('data-claim-state="rejected"') == 3
     assert page.count("data-candidate=") == 5  # rejected claims release their evidence orders

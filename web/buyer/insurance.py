@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,8 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import rules
-from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState
-from claims.selectors import claims_for_policies, evidence_candidates, evidence_claims
+from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, PriceDrop
+from claims.price_claims import claim_file_from_drop
+from claims.selectors import (
+    claims_for_policies,
+    evidence_candidates,
+    evidence_claims,
+    price_drops_for_buyer,
+    price_drops_for_lines,
+)
 from claims.services import claim_file as claim_file_service
 from core.errors import ServiceError
 from core.models import AuditEvent
@@ -54,6 +62,7 @@ class Panel:
     candidates: list[OrderLine]
     form: ClaimForm
     now: datetime
+    drop: PriceDrop | None = None
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -126,6 +135,15 @@ class Panel:
         return ""
 
     @property
+    def can_one_click(self) -> bool:
+        """一键理赔: a detected drop, and nothing stands in the way of filing."""
+        return self.drop is not None and self.can_file
+
+    @property
+    def one_click_url(self) -> str:
+        return reverse("claims:one_click", args=[self.order.number, self.line.pk])
+
+    @property
     def poll_seconds(self) -> int | None:
         waits = [POLL_SECONDS[c.claim.state] for c in self.claims if c.claim.state in POLL_SECONDS]
         return min(waits) if waits else None
@@ -151,6 +169,7 @@ def insurance_panels(
     claims = claims_for_policies(policy.pk for policy in policies.values())
     histories = audit_histories(Claim, [c.pk for found in claims.values() for c in found])
     candidates = evidence_candidates(buyer=request.user, lines=insured)
+    drops = price_drops_for_lines(line.pk for line in insured)
     now = timezone.now()
     panels = []
     for line in insured:
@@ -180,6 +199,7 @@ def insurance_panels(
                 candidates=options,
                 form=forms.get(line.pk) or ClaimForm(auto_id=f"claim-{line.pk}-%s"),
                 now=now,
+                drop=drops.get(line.pk),
             )
         )
     return panels
@@ -261,6 +281,21 @@ def claim_file(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     if request.htmx:
         return _panel_response(request, order, line, form)
     return render_order_page(request, order, claim_forms={line.pk: form}, status=400)
+
+
+@login_required
+@require_POST
+def claim_one_click(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    """一键理赔: file on the line's detected drop; the decision follows by polling."""
+    order, line = _buyer_line(request, number, line_id)
+    drop = get_object_or_404(price_drops_for_buyer(request.user), policy__order_line=line)
+    try:
+        claim_file_from_drop(drop=drop, buyer=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    if request.htmx:
+        return _panel_response(request, order, line)
+    return redirect(f"{reverse('orders:detail', args=[order.number])}#insurance-{line.pk}")
 
 
 @login_required

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from claims.selectors import evidence_claims, evidence_order_numbers
+from claims.selectors import evidence_claims, evidence_order_numbers, price_drops_for_lines
 from core.errors import ServiceError
+from insurance.models import PolicyState
 from orders import services
 from orders.models import OrderState
 from orders.selectors import (
@@ -18,6 +19,16 @@ from orders.selectors import (
 from web.buyer.insurance import render_order_page
 from web.keyset import keyset_page
 from web.order_lists import PAGE_SIZE, attach_lines, state_tabs
+
+
+def _mark_claimable_drops(orders) -> None:
+    """ "可赔 ¥10" on each insured line with a drop the platform found and nobody claimed yet."""
+    lines = [line for order in orders for line in order.line_list if line.insurance]
+    drops = price_drops_for_lines(line.pk for line in lines)
+    for line in lines:
+        drop = drops.get(line.pk)
+        unclaimed = drop is not None and not drop.claim_number
+        line.claimable_drop = drop if unclaimed and line.insurance.state == PolicyState.CLAIMABLE else None
 
 
 @login_required
@@ -43,6 +54,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
         .exclude(number__in=evidence_order_numbers(request.user))
         .count()
     )
+    _mark_claimable_drops(page.object_list)
     return render(
         request,
         "buyer/mine.html",

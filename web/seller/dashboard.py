@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
 from claims.models import ClaimState
+from claims.selectors import seller_unclaimed_drops
 from claims.summaries.read import (
     SellerFigures,
     coverage_effect,
@@ -115,6 +116,8 @@ def _charts(seller) -> dict[str, Any]:
         "effect": _effect_chart(effect),
         "effect_raw": effect,
         "rate_rows": rates,
+        # Detected but not claimed yet: the liability that has appeared (主动保价), read live.
+        "unclaimed_drops": seller_unclaimed_drops(seller),
     }
 
 
