@@ -155,6 +155,12 @@ def _read_new_records(*, low: int, high: int, now: datetime) -> int:
     return lowered
 
 
+def claimable_span() -> int:
+    """The width of the claimable policies' primary-key range: what a full rescan walks."""
+    bounds = Policy.objects.filter(state=PolicyState.CLAIMABLE).aggregate(low=Min("pk"), high=Max("pk"))
+    return 0 if bounds["low"] is None else bounds["high"] - bounds["low"] + 1
+
+
 def _targets(watches: list[PriceWatch], *, since: datetime | None) -> list[drop_writes.Target]:
     """What each watch's policies are brought down to: its best record, except for the one policy
     of the order that record came from (an order has one line per product + spec), which is

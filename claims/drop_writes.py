@@ -11,6 +11,7 @@ from operator import or_
 from django.db import connection, models, transaction
 from django.db.models import Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Concat, JSONObject
+from django.db.models.lookups import IsNull, LessThan
 
 from claims.models import ACTIVE_STATES, Claim, PriceDrop
 from insurance.models import Policy, PolicyState
@@ -18,23 +19,29 @@ from notices.services import notice_post, notices_post_query
 from shops.models import PriceRecord, PriceSource, Seller
 
 _INT = models.BigIntegerField()
+# A policy row's insured line and per-claim cap, as compensation reads them.
+_PAID, _REFUNDED, _CAP = (
+    F("order_line__paid_fen"),
+    F("order_line__refunded_fen"),
+    F("per_claim_cap_fen"),  # the policy's own cap, copied from its product at issue
+)
 
 
-def compensation_expression(*, difference: str) -> models.Expression:
-    """The SQL twin of :func:`claims.rules.compensation` for a policy row: the difference, at most
-    the amount paid, reduced in proportion to any partial refund (rounded down to the fen), within
-    the coverage's per-claim cap. ``difference`` names an annotation of the policy rows. A test
-    holds the two to the same answers."""
-    paid = F("order_line__paid_fen")
-    refunded = F("order_line__refunded_fen")
-    cap = F("per_claim_cap_fen")
-    at_most_paid = Case(
-        When(Q(**{f"{difference}__lt": paid}), then=F(difference)), default=paid, output_field=_INT
-    )
+def compensation_expression(
+    *,
+    difference: models.Expression,
+    paid: models.Expression = _PAID,
+    refunded: models.Expression = _REFUNDED,
+    cap: models.Expression = _CAP,
+) -> models.Expression:
+    """The SQL twin of :func:`claims.rules.compensation` (by default for a policy row): the
+    difference, at most the amount paid, reduced in proportion to any partial refund (rounded
+    down to the fen), within the per-claim cap. A test holds the two to the same answers."""
+    at_most_paid = Case(When(LessThan(difference, paid), then=difference), default=paid, output_field=_INT)
     # Integer division in both SQLite and PostgreSQL: every operand is an integer.
     reduced = ExpressionWrapper(at_most_paid * (paid - refunded) / paid, output_field=_INT)
     return Case(
-        When(Q(per_claim_cap_fen__isnull=False, per_claim_cap_fen__lt=reduced), then=cap),
+        When(IsNull(cap, False) & LessThan(cap, reduced), then=cap),
         default=reduced,
         output_field=_INT,
     )
@@ -87,7 +94,7 @@ def _candidates(targets: list[Target], *, now: datetime, low: int, high: int) ->
         .order_by()
         .annotate(price=Case(*pick, output_field=_INT), rid=Case(*proof, output_field=_INT))
         .annotate(diff=difference)
-        .annotate(amount=compensation_expression(difference="diff"))
+        .annotate(amount=compensation_expression(difference=F("diff")))
         .filter(diff__gt=0)
         .values("rid", "price", "diff", "amount", pid=F("pk"))
     )

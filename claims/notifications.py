@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from claims.models import Claim, ClaimSource, ClaimState
 from notices.kinds import BUYER, SELLER, NoticeKind, register
 from notices.services import notice_post, notices_post_query
-from shops.models import Platform, PriceSource
+from shops.models import PRICE_WORDS, Platform, PriceSource
 
 
 def _platform(code: Any) -> str:
@@ -44,19 +44,10 @@ def time_left(ends_at: Any) -> str:
     return ngettext("%(hours)d 小时", "%(hours)d 小时", max(hours, 1)) % {"hours": max(hours, 1)}
 
 
-# How a buyer reads a price record, by where it came from.
-PRICE_LABELS = {
-    PriceSource.ORDER_LINE: _("成交价"),
-    PriceSource.LIST_PRICE: _("售价"),
-    PriceSource.CAMPAIGN_PRICE: _("活动价"),
-    PriceSource.SHOP_COUPON: _("券后价"),
-}
-
-
 def _drop_words(params: dict[str, Any]) -> dict[str, Any]:
     return {
         "platform": _platform(params.get("platform")),
-        "price_label": str(PRICE_LABELS.get(params.get("source"), _("成交价"))),
+        "price_label": str(PRICE_WORDS.get(params.get("source"), PRICE_WORDS[PriceSource.ORDER_LINE])),
         "left": time_left(params.get("window_ends_at")),
     }
 

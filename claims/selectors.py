@@ -293,7 +293,7 @@ def price_change_liability(
             )
             .exclude(Exists(Claim.objects.filter(policy=OuterRef("pk"), state__in=ACTIVE_STATES)))
             .annotate(diff=difference)
-            .annotate(amount=compensation_expression(difference="diff"))
+            .annotate(amount=compensation_expression(difference=F("diff")))
             .annotate(current=Coalesce(F("price_drop__amount_fen"), Value(0)))
             .filter(diff__gt=0, amount__gt=F("current"))
             .aggregate(

@@ -146,6 +146,15 @@ class PriceSource(models.TextChoices):
     SHOP_COUPON = "shop_coupon", _("店铺券后价")
 
 
+# How a buyer reads a price, by where it came from.
+PRICE_WORDS = {
+    PriceSource.ORDER_LINE: _("成交价"),
+    PriceSource.LIST_PRICE: _("售价"),
+    PriceSource.CAMPAIGN_PRICE: _("活动价"),
+    PriceSource.SHOP_COUPON: _("券后价"),
+}
+
+
 class PriceRecord(models.Model):
     """One actual price of a catalog product + spec values (成交价记录), in any shop on any platform.
 
@@ -193,3 +202,7 @@ class PriceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.specs_key} {self.unit_price_fen} @ {self.observed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def price_word(self) -> str:
+        return str(PRICE_WORDS.get(self.source, PRICE_WORDS[PriceSource.ORDER_LINE]))

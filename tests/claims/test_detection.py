@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from claims.detection import price_drops_detect
 from claims.models import PriceDrop
@@ -317,3 +319,63 @@ def test_the_drop_is_for_the_insured_quantity(world, quantity):
     price_drops_detect()
 
     assert drop_of(world.line(order)).amount_fen == 900 * quantity
+
+
+# --- the rule in SQL is the rule in Python ------------------------------------------------------
+
+
+@pytest.fixture
+def one_row(db):
+    """A row to compute on (the same row for every example: nothing is written)."""
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    paid=st.integers(min_value=1, max_value=10**9),
+    refunded_share=st.integers(min_value=0, max_value=100),
+    difference=st.integers(min_value=1, max_value=2 * 10**9),
+    cap=st.one_of(st.none(), st.integers(min_value=1, max_value=10**9)),
+)
+def test_detection_pays_what_adjudication_pays(one_row, paid, refunded_share, difference, cap):
+    from django.contrib.auth import get_user_model
+    from django.db.models import BigIntegerField, Value
+
+    from claims.drop_writes import compensation_expression
+    from claims.rules import compensation
+
+    refunded = paid * refunded_share // 100
+    big = BigIntegerField()
+    in_sql = (
+        get_user_model()
+        .objects.filter(pk=one_row.pk)
+        .annotate(
+            amount=compensation_expression(
+                difference=Value(difference, output_field=big),
+                paid=Value(paid, output_field=big),
+                refunded=Value(refunded, output_field=big),
+                cap=Value(cap, output_field=big),
+            )
+        )
+        .values_list("amount", flat=True)
+        .get()
+    )
+    assert in_sql == compensation(
+        paid_fen=paid, refunded_fen=refunded, difference_fen=difference, cap_fen=cap
+    )
+
+
+def test_the_command_rescans_everything_and_says_so(world, insured_line):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
+    out = StringIO()
+    call_command("detect_price_drops", "--full", stdout=out)
+    assert "full rescan" in out.getvalue() and "1 drops written" in out.getvalue()
+    call_command("detect_price_drops", stdout=out)
+    assert "incremental run" in out.getvalue()
+    assert drop_of(insured_line).amount_fen == 1_000

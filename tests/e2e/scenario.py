@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 
+from claims.detection import price_drops_detect
 from claims.models import Claim
 from claims.services import claim_file
 from insurance.models import Coverage
@@ -51,6 +52,7 @@ def build(world: World, *, staff: User) -> Scenario:
     world.end_campaign()
     policy_windows_advance()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
+    price_drops_detect()  # the platform finds the drop too: the panels and the message centre show it
 
     def evidence_order(quantity: int = 1) -> Order:
         return order_place(

@@ -79,6 +79,7 @@ def buyer_pages(s: Scenario) -> list[str]:
         reverse(detail, args=[s.waiting.number]),
         reverse(detail, args=[s.evidence.number]),
         reverse("alipay:balance"),
+        reverse("notices:list"),
     ]
 
 

@@ -110,6 +110,9 @@ def test_the_whole_journey(world, rice, live_server, page: Page, browser, login,
     price_row = seller.locator(f'tr[data-sku="{world.other_shop_sku.pk}"]')
     price_row.locator("input[name=price]").fill("149.00")
     price_row.locator("button[type=submit]").click()
+    # The price would trigger alice's claim: the seller confirms after reading what it costs.
+    expect(seller.locator("#change-warning")).to_contain_text("此次改价将触发 1 份保单理赔,预计赔付 ¥10.00")
+    seller.locator("#change-warning [data-confirm]").click()
     expect(seller.locator(f'tr[data-sku="{world.other_shop_sku.pk}"]')).to_contain_text("¥149.00")
     shot(seller, "seller-catalog")
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from claims.selectors import coupon_liability, price_change_liability
 from claims.summaries.read import open_policies_by_spec
 from core.errors import ServiceError
+from core.money import format_fen
 from shops.selectors import coupons_for_seller, skus_for_seller
 from shops.services import coupon_issue, sku_price_change
 from web.access import seller_required
@@ -27,6 +28,7 @@ class PendingChange:
     """A change waiting for the seller's confirmation, and what it would trigger."""
 
     form: str  # "price" or "coupon"
+    subject: str  # what changes, in a few words
     liability: dict[str, int]
     fields: dict[str, Any]  # the posted values, posted again with the confirmation
 
@@ -41,7 +43,14 @@ def _price_post(request: HttpRequest, form: SkuPriceForm) -> HttpResponse | Pend
     if not _confirmed(request):
         liability = price_change_liability(prices=[(sku, price)])
         if liability["policies"]:
-            return PendingChange("price", liability, {"sku": sku.pk, "price": request.POST.get("price", "")})
+            subject = _("%(sku)s(%(shop)s):%(old)s → %(new)s") % {
+                "sku": sku.listing.title,
+                "shop": sku.listing.shop.name,
+                "old": format_fen(sku.price_fen),
+                "new": format_fen(price),
+            }
+            fields = {"sku": sku.pk, "price": request.POST.get("price", "")}
+            return PendingChange("price", subject, liability, fields)
     try:
         sku_price_change(sku=sku, price_fen=price, actor=request.user)
     except ServiceError as error:
@@ -62,7 +71,12 @@ def _coupon_post(request: HttpRequest, form: CouponForm) -> HttpResponse | Pendi
                 name: request.POST.get(name, "")
                 for name in ("shop", "name", "amount", "min_spend", "valid_days")
             }
-            return PendingChange("coupon", liability, fields)
+            subject = _("%(shop)s 全店券「%(name)s」:减 %(amount)s") % {
+                "shop": data["shop"].name,
+                "name": data["name"],
+                "amount": format_fen(data["amount"]),
+            }
+            return PendingChange("coupon", subject, liability, fields)
     now = timezone.now()
     try:
         coupon = coupon_issue(
