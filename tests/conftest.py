@@ -2,8 +2,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alipay.services import balance_top_up
 from insurance.models import Coverage, InsuranceProduct
@@ -103,6 +104,15 @@ class World:
             self.product.rates.update(rate_bp=rate_bp)
         self.product.refresh_from_db()
         return self.product
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the product's language (zh-hans), whatever the one before activated
+    (a test that renders an English page or e-mail must not leak English into the next)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -150,20 +150,6 @@ def _open(seller: Seller):
     )
 
 
-def seller_exposure(*, seller: Seller, drop_bp: int) -> dict[str, int]:
-    """= insurance.selectors.seller_exposure: Σ over open policies of min(insured × drop, cap),
-    rounded down per policy — per insured amount here, times the policies that hold it."""
-    rows = _open(seller).values("coverage__product__per_claim_cap_fen", "insured_fen").annotate(n=Sum("n"))
-    policies = insured = exposure = 0
-    for row in rows:
-        n, amount, cap = row["n"], row["insured_fen"], row["coverage__product__per_claim_cap_fen"]
-        per_policy = amount * drop_bp // 10_000
-        policies += n
-        insured += n * amount
-        exposure += n * (per_policy if cap is None else min(per_policy, cap))
-    return {"policies": policies, "insured_fen": insured, "exposure_fen": exposure}
-
-
 def open_policies_by_spec(seller: Seller) -> dict[tuple[int, str], dict[str, int]]:
     """= insurance.selectors.open_policies_by_spec (the insured line's SKU is its campaign
     item's SKU)."""

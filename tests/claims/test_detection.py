@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from claims.detection import price_drops_detect
 from claims.models import PriceDrop
 from insurance.models import PolicyState
-from insurance.services import coverage_turn_on, policy_windows_advance
+from insurance.services import policy_windows_advance
 from notices.models import Notice
 from orders.services import (
     campaign_create,
@@ -260,13 +260,7 @@ def test_a_partial_refund_before_detection_reduces_the_amount_in_proportion(worl
 
 
 def test_the_per_claim_cap_holds(world):
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        per_claim_cap_fen=1_500,
-    )
+    world.set_terms(per_claim_cap_fen=1_500)  # the policy copies its product's cap at issue
     order = world.buy()
     world.end_campaign()
     policy_windows_advance()
