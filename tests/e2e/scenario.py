@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from claims.detection import price_drops_detect
 from claims.models import Claim
 from claims.services import claim_file
-from insurance.models import Coverage
+from insurance.models import Policy
 from insurance.services import policy_windows_advance
 from orders.models import CampaignItem, Order
 from orders.services import order_place
@@ -61,7 +61,8 @@ def build(world: World, *, staff: User) -> Scenario:
 
     claim_file(order_line=world.line(paid), evidence_order_number=evidence_order(2).number, buyer=world.alice)
     claim_file(order_line=world.line(paid), evidence_order_number=evidence_order().number, buyer=world.alice)
-    Coverage.objects.filter(pk=world.coverage.pk).update(review_threshold_fen=500)
+    # Terms are copied onto each policy at issue: this one's threshold sends its claim to review.
+    Policy.objects.filter(order_line__order=in_review).update(review_threshold_fen=500)
     claim = claim_file(
         order_line=world.line(in_review), evidence_order_number=evidence_order().number, buyer=world.alice
     )

@@ -46,6 +46,11 @@ NOT_PAGES = {
     "insurance:coverage",  # POST (htmx row of insurance:campaigns)
     "alipay:top_up",  # POST
     "home",  # a redirect to each role's home
+    "claims:one_click",  # POST; its result is the 保险服务 panel of orders:detail
+    "notices:open",  # marks a notice read and redirects where it points
+    "notices:drop",  # a redirect to the drop's order page (orders:detail)
+    "notices:read_all",  # POST
+    "notices:auto_claim",  # POST
 }
 
 

@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from claims.models import ClaimState
 from claims.services import claim_file, claim_review_reject
-from insurance.models import Coverage
+from insurance.models import Policy
 from orders.models import Order, OrderState
 from orders.services import order_place
 from shops.services import sku_price_change
@@ -57,7 +57,7 @@ def test_a_claim_in_review_says_when_to_expect_an_answer_and_not_why(
     world, insured_line, evidence, live_server, page: Page, login, settings
 ):
     settings.BAOJIA = {**settings.BAOJIA, "REVIEW_EXPECTED_HOURS": 6}
-    Coverage.objects.filter(pk=world.coverage.pk).update(review_threshold_fen=500)
+    Policy.objects.filter(order_line=insured_line).update(review_threshold_fen=500)
     claim = claim_file(order_line=insured_line, evidence_order_number=evidence().number, buyer=world.alice)
     claim.refresh_from_db()
     assert claim.state == ClaimState.IN_REVIEW
@@ -73,7 +73,7 @@ def test_a_claim_in_review_says_when_to_expect_an_answer_and_not_why(
 def test_a_rejected_claim_shows_no_payout_and_a_paid_one_stops_the_clock(
     world, insured_line, evidence, staff, live_server, page: Page, login
 ):
-    Coverage.objects.filter(pk=world.coverage.pk).update(review_threshold_fen=500)
+    Policy.objects.filter(order_line=insured_line).update(review_threshold_fen=500)
     held = claim_file(order_line=insured_line, evidence_order_number=evidence().number, buyer=world.alice)
     claim_review_reject(claim=held, staff=staff, reason="举证订单价格只维持了几分钟")
     login(page, "alice")
@@ -83,7 +83,7 @@ def test_a_rejected_claim_shows_no_payout_and_a_paid_one_stops_the_clock(
     expect(box.locator("[data-compensation]")).to_have_count(0)
     expect(box.locator("[data-countdown]")).to_have_count(1)
 
-    Coverage.objects.filter(pk=world.coverage.pk).update(review_threshold_fen=None)
+    Policy.objects.filter(order_line=insured_line).update(review_threshold_fen=None)
     claim_file(order_line=insured_line, evidence_order_number=evidence().number, buyer=world.alice)
     page.reload()
     expect(box.locator("[data-claim-state=paid] [data-compensation]")).to_have_text("¥10.00")
