@@ -54,10 +54,28 @@ class ShopAdmin(DomainAdmin):
     created = CREATED
 
 
+class CategoryFilter(admin.SimpleListFilter):
+    """The catalog's categories, with products that have none under a name of their own (the stock
+    filter shows an empty, unnamed link for them)."""
+
+    title = _("品类")
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        categories = CatalogProduct.objects.order_by("category").values_list("category", flat=True).distinct()
+        return [(c, c) if c else ("-", _("未分类")) for c in categories]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(category="" if value == "-" else value)
+
+
 @admin.register(CatalogProduct)
 class CatalogProductAdmin(DomainAdmin):
     list_display = ("brand", "model", "name", "category", "barcode")
-    list_filter = ("brand", "category")
+    list_filter = ("brand", CategoryFilter)
     search_fields = ("brand", "model", "name", "barcode")
     fieldsets = ((None, {"fields": ("brand", "model", "name", "category", "barcode")}),)
     # Brand, model and barcode decide what "the same product" is for claims already filed; the

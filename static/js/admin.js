@@ -9,7 +9,23 @@
     document.querySelectorAll("select.admin-autocomplete:not([data-named])").forEach(function (select) {
       var label = document.querySelector('label[for="' + select.id + '"]');
       var box = select.parentElement.querySelector(".select2");
-      if (!label || !box) { return; }
+      if (!box) {
+        // An inline's hidden template row is never turned into a box: nothing to name.
+        if (select.closest(".empty-form")) { select.setAttribute("data-named", ""); }
+        return;
+      }
+      if (!label) {
+        // A tabular inline labels its columns in the table head, not with <label for>.
+        var cell = select.closest("td");
+        var table = cell ? cell.closest("table") : null;
+        var head = table && table.tHead ? table.tHead.rows[0].cells[cell.cellIndex] : null;
+        var text = head ? head.textContent.trim() : select.name;
+        box.querySelectorAll("[role=combobox], .select2-search__field, [role=textbox]").forEach(function (el) {
+          el.setAttribute("aria-label", text);
+        });
+        select.setAttribute("data-named", "");
+        return;
+      }
       label.id = label.id || select.id + "-label";
       // A single choice shows it in a <span id="select2-…-container">; a multiple one has a search box.
       var rendered = document.getElementById("select2-" + select.id + "-container");
@@ -22,5 +38,21 @@
     });
   }
 
+  // A tabular inline's fields are labelled by their column head only: give each its name.
+  function nameInlineFields() {
+    document.querySelectorAll(".tabular td input, .tabular td select, .tabular td textarea").forEach(function (field) {
+      if (field.type === "hidden" || field.getAttribute("aria-label")) { return; }
+      if (field.id && document.querySelector('label[for="' + field.id + '"]')) { return; }
+      var cell = field.closest("td");
+      var table = cell.closest("table");
+      var head = table.tHead ? table.tHead.rows[0].cells[cell.cellIndex] : null;
+      var text = head ? head.textContent.trim() : field.name;
+      field.setAttribute("aria-label", text);
+      field.removeAttribute("title");
+    });
+  }
+
   if (window.django && window.django.jQuery) { window.django.jQuery(name); }
+  document.addEventListener("DOMContentLoaded", nameInlineFields);
+  document.addEventListener("formset:added", nameInlineFields);
 })();

@@ -187,7 +187,13 @@ def _audit(browser, live_server, language: str, username: str | None, paths: lis
         page.goto(f"{live_server.url}{path}", wait_until="load")
         assert page.locator("html").get_attribute("lang") == language, path
         # The admin names its autocomplete boxes once jQuery is ready (static/js/admin.js).
-        page.wait_for_function("!document.querySelector('select.admin-autocomplete:not([data-named])')")
+        try:
+            page.wait_for_function(
+                "!document.querySelector('select.admin-autocomplete:not([data-named])')", timeout=15_000
+            )
+        except Exception:  # noqa: BLE001 - reported below with the page it happened on
+            failures[path] = ["an autocomplete box was never named (static/js/admin.js)"]
+            continue
         found = _violations(page, _axe_context(path))
         if found:
             failures[path] = found
