@@ -1,7 +1,6 @@
 """What the insurance app tells sellers (消息中心): a deposit running low."""
 
 from django.conf import settings
-from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from alipay.models import Account, Entry, TransferKind
@@ -31,9 +30,13 @@ def tell_deposit_low(*, seller: Seller, deposit: Account) -> None:
     threshold = settings.BAOJIA["DEPOSIT_LOW_FEN"]
     if deposit.balance_fen >= threshold:
         return
-    last_top_up = Entry.objects.filter(account=deposit, transfer__kind=TransferKind.DEPOSIT).aggregate(
-        last=Max("transfer_id")
-    )["last"]
+    # Transfer ids are UUIDs (no MAX on PostgreSQL): the newest deposit entry names the top-up.
+    last_top_up = (
+        Entry.objects.filter(account=deposit, transfer__kind=TransferKind.DEPOSIT)
+        .order_by("-pk")
+        .values_list("transfer_id", flat=True)
+        .first()
+    )
     notice_post(
         user_id=seller.user_id,
         kind="deposit_low",

@@ -336,21 +336,26 @@ def one_row(db):
 def test_detection_pays_what_adjudication_pays(one_row, paid, refunded_share, difference, cap):
     from django.contrib.auth import get_user_model
     from django.db.models import BigIntegerField, Value
+    from django.db.models.functions import Cast
 
     from claims.drop_writes import compensation_expression
     from claims.rules import compensation
 
     refunded = paid * refunded_share // 100
     big = BigIntegerField()
+
+    def column(value):  # a bigint, as the policy's columns are (PostgreSQL would read int4)
+        return Cast(Value(value), output_field=big)
+
     in_sql = (
         get_user_model()
         .objects.filter(pk=one_row.pk)
         .annotate(
             amount=compensation_expression(
-                difference=Value(difference, output_field=big),
-                paid=Value(paid, output_field=big),
-                refunded=Value(refunded, output_field=big),
-                cap=Value(cap, output_field=big),
+                difference=column(difference),
+                paid=column(paid),
+                refunded=column(refunded),
+                cap=column(cap),
             )
         )
         .values_list("amount", flat=True)
