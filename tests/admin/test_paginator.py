@@ -35,7 +35,9 @@ def test_a_short_list_shows_its_exact_count(admin_client, world):
     lifecycle(world, buyers=2, extras=False)
     response = admin_client.get(admin_url(Claim, "changelist"))
     assert response.context["cl"].result_count == 2
-    assert "2+" not in response.text
+    assert not response.context["cl"].paginator.capped
+    # The count as the page prints it, "2 …", not "2+ …" (a date elsewhere may hold "2+").
+    assert re.search(r"\b2\+ ", response.text) is None
 
 
 def test_the_review_queue_costs_the_same_with_more_claims(admin_client, world):
