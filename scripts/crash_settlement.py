@@ -98,12 +98,13 @@ def main() -> None:
         out = subprocess.run(
             [
                 sys.executable,
-                "manage.py",
-                "simulate_campaign",
+                "-m",
+                "bench.simulate",
                 "--orders",
                 str(args.claims),
                 "--price-drop-share",
                 "1",
+                "--json",
             ],
             cwd=ROOT,
             env=env,
@@ -111,7 +112,7 @@ def main() -> None:
             capture_output=True,
             text=True,
         ).stdout
-        campaign = int(out.split("campaign ", 1)[1].split(" ", 1)[0])
+        campaign = json.loads(out)["campaign"]
         claims = Claim.objects.filter(policy__coverage__campaign_item__campaign_id=campaign)
         assert claims.filter(state=ClaimState.APPROVED).count() == args.claims
 
