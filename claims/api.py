@@ -17,6 +17,7 @@ from core.api import (
     IDEMPOTENCY_PARAMETER,
     AuditEventSerializer,
     ClaimFilingThrottle,
+    FieldsBuiltOnce,
     error_responses,
     fen_display,
     idempotent,
@@ -38,7 +39,7 @@ class ReviewReasonSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     order = serializers.CharField(source="policy.order_line.order.number", read_only=True)
     line = serializers.IntegerField(source="policy.order_line_id", read_only=True)
@@ -109,14 +110,19 @@ class ClaimFileSerializer(serializers.Serializer):
 
 
 def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
-    """The caller's order line; another buyer's order or line is 'not_found'."""
-    orders = orders_for_buyer(buyer)
-    order = orders.filter(number=order_ref).first()
-    if order is None and order_ref.isdigit() and int(order_ref) < 2**63:
-        order = orders.filter(pk=int(order_ref)).first()
+    """The caller's order line, found by its order's number (or, failing that, its order's id);
+    another buyer's order or line is 'not_found'. One query on the usual path: the line with its
+    order and listing, which the 201 shows."""
     line = (
-        OrderLine.objects.filter(order=order, pk=line_id).select_related("order").first() if order else None
+        OrderLine.objects.filter(pk=line_id, order__buyer=buyer)
+        .select_related("order", "sku__listing")
+        .first()
     )
+    if line is not None and line.order.number != order_ref:
+        # An order id is accepted only where no order of the buyer has that number.
+        by_id = order_ref.isdigit() and int(order_ref) == line.order_id
+        if not by_id or orders_for_buyer(buyer).filter(number=order_ref).exists():
+            line = None
     if line is None:
         raise ClaimRefused("not_found", _("订单不存在。"))
     return line
@@ -166,9 +172,9 @@ class ClaimViewSet(
         claim = claim_file(
             order_line=line, evidence_order_number=data["evidence_order_number"], buyer=request.user
         )
-        return Response(
-            ClaimDetailSerializer(self.get_queryset().get(pk=claim.pk)).data, status=status.HTTP_201_CREATED
-        )
+        # The claim, its policy and the line (with its order and listing) are in hand: the 201 is
+        # serialised from them, reading only the timeline again.
+        return Response(ClaimDetailSerializer(claim).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
