@@ -20,7 +20,7 @@ ACTIVE_STATES = [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED
 
 
 class Claim(models.Model):
-    number = models.CharField(_("理赔单号"), max_length=32, unique=True)
+    number = models.CharField(_("理赔单号"), max_length=32)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
     evidence_order_number = models.CharField(_("举证订单号"), max_length=32)
@@ -49,6 +49,8 @@ class Claim(models.Model):
         verbose_name_plural = _("理赔申请")
         ordering = ["-filed_at", "-id"]
         constraints = [
+            # Looked up whole, never by pattern: no pattern-ops index as unique=True would add.
+            models.UniqueConstraint(fields=["number"], name="claim_number_unique"),
             # At most one claim in flight or paid per policy: a second is impossible, not unlikely.
             models.UniqueConstraint(
                 fields=["policy"], condition=Q(state__in=ACTIVE_STATES), name="claim_one_active_per_policy"

@@ -68,7 +68,7 @@ class PolicyState(models.TextChoices):
 
 
 class Policy(models.Model):
-    number = models.CharField(_("保单号"), max_length=32, unique=True)
+    number = models.CharField(_("保单号"), max_length=32)
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="policies")
     # One item of one order gets the service once (一笔订单的同一商品只能享受一次).
     order_line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, related_name="policy")
@@ -92,6 +92,8 @@ class Policy(models.Model):
         verbose_name_plural = _("保单")
         ordering = ["-issued_at", "-id"]
         constraints = [
+            # Looked up whole, never by pattern: no pattern-ops index as unique=True would add.
+            models.UniqueConstraint(fields=["number"], name="policy_number_unique"),
             models.CheckConstraint(
                 condition=Q(window_ends_at__gt=models.F("window_starts_at")), name="policy_window"
             ),
