@@ -70,6 +70,9 @@ class Claim(models.Model):
             models.Index(fields=["state", "filed_at"]),
             # Settlement marks a batch by its paid_at and finds it again through this index.
             models.Index(fields=["state", "paid_at"]),
+            # Settlement's queue, oldest first: only approved claims are in it, so paying a claim
+            # adds no entry, and choosing the next batch does not walk past the ones paid before.
+            models.Index(fields=["id"], condition=Q(state=ClaimState.APPROVED), name="claim_settlement_queue"),
         ]
 
     def __str__(self) -> str:
