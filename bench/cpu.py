@@ -26,6 +26,11 @@ def _proc_table() -> dict[int, tuple[str, int, float]]:
     return table
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    return sorted(child for child, (_comm, ppid, _cpu) in _proc_table().items() if ppid == pid)
+
+
 def machine_busy() -> float:
     """CPU seconds spent busy on all cores since boot (/proc/stat)."""
     try:

@@ -93,7 +93,8 @@ def _profile(run: dict, key: str, env: dict, tmp: str) -> dict:
     queries = run_step("bench.pages_data:slow_queries", {"cookie": cookie, "path": path}, env=env)
     stacks = str(Path(tmp) / "slowest.txt")
     with Gunicorn(workers=1, log=Path(tmp) / "gunicorn.profile.log", env=env) as server:
-        spy = profile_start(server.process.pid, stacks, SECONDS * 2, idle=True)
+        worker = (server.worker_pids() or [server.process.pid])[0]  # the master only sleeps
+        spy = profile_start(worker, stacks, SECONDS * 2, idle=True)
         load_phase(
             server,
             label=f"{key} profiled",

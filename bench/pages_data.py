@@ -121,6 +121,7 @@ def prepare(*, size: int, buyer_orders: int, targets: str) -> dict:
         price_drop_share=0.3,
         claims_share=0.1,
         review_share=0.1,
+        premium_rows=True,
     )
     paid = claims_settle()
     users = get_user_model().objects.in_bulk([simulated["seller_user"], simulated["first_buyer"]])

@@ -100,6 +100,12 @@ class Gunicorn:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer within {seconds:.0f} s")
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes (children of the master), from /proc."""
+        from bench.cpu import children
+
+        return children(self.process.pid) if self.process else []
+
     def __exit__(self, *exc: object) -> None:
         if self.process is None or self.process.poll() is not None:
             return

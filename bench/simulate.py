@@ -15,6 +15,8 @@ by one: top-up, payment into escrow, settlement to the seller), so every ledger 
 
 Options:
 - ``--campaigns N``: the orders go round N campaigns of the same seller (one covered item each).
+- ``--premium-rows``: each policy's premium is its own transfer and premium row, as the product
+  charges it (the seller's reports read them), instead of one transfer per chunk.
 - ``--heavy-buyer-orders H``: the first buyer placed the first H orders (My Orders, the order
   page and the Alipay balance of a buyer with many orders); the others place
   ``--orders-per-buyer`` each.
@@ -68,6 +70,7 @@ class Plan:
     campaigns: int = 1
     heavy_buyer_orders: int = 0
     review_share: float = 0.0
+    premium_rows: bool = False
 
     def __post_init__(self) -> None:
         _check_count("orders", self.orders, 1, MAX_ORDERS)
@@ -181,6 +184,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--campaigns", type=int, default=1, help=f"campaigns of the seller (1 to {MAX_CAMPAIGNS})")
     p.add_argument("--heavy-buyer-orders", type=int, default=0, help="orders of the first buyer")
     p.add_argument("--evidence-only", action="store_true", help="evidence orders but no claims")
+    p.add_argument("--premium-rows", action="store_true", help="a premium transfer and row per policy")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     return p
 

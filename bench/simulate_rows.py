@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from alipay.models import AccountKind, TransferKind
+from alipay.models import AccountKind, Transfer, TransferKind
 from alipay.services import (
     Leg,
     insurer_account,
@@ -22,7 +22,7 @@ from alipay.services import (
 )
 from bench.simulate import Plan, SimulationError
 from claims.models import Claim, ClaimState
-from insurance.models import Coverage, Insurer, Policy, PolicyState
+from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
 from insurance.services import premium_for
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from shops.models import CatalogProduct, Listing, Platform, Seller, Shop, Sku, specs_key
@@ -368,8 +368,33 @@ def _heavy_buyer_money(world: World, low: int, high: int) -> int:
     return total
 
 
-def _post_money(world: World, low: int, lines: int, heavy_total: int) -> None:
-    """The chunk's sales (but the heavy buyer's, already posted) and premiums, one transfer each."""
+def _premium_rows(world: World, low: int, high: int) -> None:
+    """Each policy's premium as the product charges it: a transfer from the seller to the insurer
+    (``premium:policy:<id>``) and a premium row."""
+    policy, transfer = Policy._meta.db_table, Transfer._meta.db_table
+    seller = user_account(user=world.seller.user, kind=AccountKind.SELLER).pk
+    insurer = insurer_account(code=world.insurer.code, name=world.insurer.name).pk
+    policies = (
+        f"SELECT p.id, p.number, p.premium_fen FROM {policy} p "
+        f"JOIN (SELECT %s || %s || g.n AS number FROM {series(low, high)}) s ON s.number = p.number"
+    )
+    rows_sql = (
+        f"SELECT %s || p.id AS key, %s || p.number AS memo, %s || p.id AS reference, {int(seller)} AS debit, "
+        f"{int(insurer)} AS credit, p.premium_fen AS amount FROM ({policies}) p"
+    )
+    params = ["premium:policy:", "保险承保-价格保障保险-保费收取 ", "policy:", "BD", world.prefix]
+    transfers_post_query(kind=TransferKind.PREMIUM, rows_sql=rows_sql, params=params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Premium._meta.db_table} (policy_id, kind, amount_fen, transfer_id, created_at) "
+            f"SELECT p.id, %s, p.premium_fen, t.id, %s FROM ({policies}) p JOIN {transfer} t ON t.key = %s || p.id",
+            [PremiumKind.CHARGE, _t(world.campaigns[0].starts_at), "BD", world.prefix, "premium:policy:"],
+        )
+
+
+def _post_money(world: World, low: int, lines: int, heavy_total: int, premiums: bool = True) -> None:
+    """The chunk's sales (but the heavy buyer's, already posted) and premiums (unless posted
+    policy by policy), one transfer each."""
     seller = user_account(user=world.seller.user, kind=AccountKind.SELLER)
     key, reference = f"sim:{world.tag}:{low}", f"campaign:{world.campaign_ids[0]}"
     sales = lines * CAMPAIGN_PRICE_FEN - heavy_total
@@ -382,6 +407,8 @@ def _post_money(world: World, low: int, lines: int, heavy_total: int) -> None:
             memo="模拟活动销售(导入)",
             reference=reference,
         )
+    if not premiums:
+        return
     insurer = insurer_account(code=world.insurer.code, name=world.insurer.name)
     transfer_post(
         key=f"{key}:premiums",
@@ -405,7 +432,9 @@ def chunk_write(world: World, plan: Plan, low: int, high: int) -> dict[str, int]
             if not plan.evidence_only:
                 written["claims"], written["in_review"] = _claims(cursor, world, plan, low, high)
     heavy_total = _heavy_buyer_money(world, low, high)
-    _post_money(world, low, high - low, heavy_total)
+    if plan.premium_rows:
+        _premium_rows(world, low, high)
+    _post_money(world, low, high - low, heavy_total, premiums=not plan.premium_rows)
     return written
 
 

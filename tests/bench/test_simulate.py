@@ -100,3 +100,19 @@ def test_the_command_line_reports_what_it_wrote(capsys):
     assert (written["orders"], written["claims"], written["buyers"]) == (12, 6, 2)
     simulate.main(["--orders", "3", "--price-drop-share", "0"])
     assert "3 insured lines, 0 claims" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_premium_rows_charge_each_policy_as_the_product_does():
+    from insurance.models import Premium, PremiumKind
+
+    done = simulate.simulate(Plan(orders=30, price_drop_share=0, premium_rows=True))
+    premiums = Premium.objects.filter(policy__seller_id=done.seller)
+    assert premiums.count() == 30
+    assert set(premiums.values_list("kind", flat=True)) == {PremiumKind.CHARGE}
+    policy = Policy.objects.filter(seller_id=done.seller).first()
+    premium = policy.premiums.get()
+    assert premium.amount_fen == policy.premium_fen
+    assert premium.transfer.key == f"premium:policy:{policy.pk}"
+    assert not Transfer.objects.filter(key__endswith=":premiums").exists()  # none per chunk
+    assert discrepancies() == []
