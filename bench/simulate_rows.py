@@ -392,7 +392,7 @@ def _premium_rows(world: World, low: int, high: int) -> None:
         )
 
 
-def _post_money(world: World, low: int, lines: int, heavy_total: int, premiums: bool = True) -> None:
+def _post_money(world: World, low: int, lines: int, heavy_total: int, *, chunk_premiums: bool) -> None:
     """The chunk's sales (but the heavy buyer's, already posted) and premiums (unless posted
     policy by policy), one transfer each."""
     seller = user_account(user=world.seller.user, kind=AccountKind.SELLER)
@@ -407,7 +407,7 @@ def _post_money(world: World, low: int, lines: int, heavy_total: int, premiums: 
             memo="模拟活动销售(导入)",
             reference=reference,
         )
-    if not premiums:
+    if not chunk_premiums:
         return
     insurer = insurer_account(code=world.insurer.code, name=world.insurer.name)
     transfer_post(
@@ -434,7 +434,7 @@ def chunk_write(world: World, plan: Plan, low: int, high: int) -> dict[str, int]
     heavy_total = _heavy_buyer_money(world, low, high)
     if plan.premium_rows:
         _premium_rows(world, low, high)
-    _post_money(world, low, high - low, heavy_total, premiums=not plan.premium_rows)
+    _post_money(world, low, high - low, heavy_total, chunk_premiums=not plan.premium_rows)
     return written
 
 
