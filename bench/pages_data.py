@@ -91,9 +91,10 @@ def _data_paths(simulated: dict) -> dict[str, str]:
     return paths
 
 
-def count_queries(cookie: str, path: str) -> tuple[int, int]:
-    """(status, SQL queries) of one GET of ``path`` logged in by ``cookie``, after a first GET
-    that warms what a running server has warm (content types, translations, templates)."""
+def count_queries(cookie: str, path: str, top: int = 5) -> dict:
+    """One GET of ``path`` logged in by ``cookie``, after a first GET that warms what a running
+    server has warm (content types, translations, templates): its status, its SQL queries, and
+    the slowest of them with their share of the page's time."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -101,8 +102,17 @@ def count_queries(cookie: str, path: str) -> tuple[int, int]:
     client = Client(HTTP_COOKIE=cookie)
     client.get(path)
     with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
         response = client.get(path)
-    return response.status_code, len(queries)
+        seconds = time.perf_counter() - started
+    timed = sorted(((float(q["time"]), q["sql"]) for q in queries.captured_queries), reverse=True)
+    return {
+        "status": response.status_code,
+        "queries": len(timed),
+        "seconds": round(seconds, 3),
+        "sql_seconds": round(sum(t for t, _sql in timed), 3),
+        "slowest_sql": [{"seconds": t, "sql": " ".join(sql.split())[:300]} for t, sql in timed[:top]],
+    }
 
 
 def prepare(*, size: int, buyer_orders: int, targets: str) -> dict:
@@ -138,8 +148,7 @@ def prepare(*, size: int, buyer_orders: int, targets: str) -> dict:
         if path is None:
             found[key] = {"skipped": "no such object in the simulated data"}
             continue
-        status, queries = count_queries(cookies[who], path)
-        found[key] = {"path": path, "who": who, "status": status, "queries": queries}
+        found[key] = {"path": path, "who": who, **count_queries(cookies[who], path)}
         Path(f"{targets}.{key}").write_text(f"{cookies[who]}\t{path}\n")
     return {
         "campaigns": len(simulated["campaigns"]),
@@ -149,25 +158,4 @@ def prepare(*, size: int, buyer_orders: int, targets: str) -> dict:
         "buyer_orders": min(buyer_orders, size),
         "pages": found,
         "seconds": round(time.perf_counter() - started, 1),
-    }
-
-
-def slow_queries(*, cookie: str, path: str, top: int = 8) -> dict:
-    """*Step.* The slowest SQL statements of one GET of ``path`` (after a warm-up GET)."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    client = Client(HTTP_COOKIE=cookie)
-    client.get(path)
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        client.get(path)
-        seconds = time.perf_counter() - started
-    timed = sorted(((float(q["time"]), q["sql"]) for q in queries.captured_queries), reverse=True)
-    return {
-        "page_seconds": round(seconds, 3),
-        "sql_seconds": round(sum(t for t, _sql in timed), 3),
-        "queries": len(timed),
-        "slowest": [{"seconds": t, "sql": " ".join(sql.split())[:400]} for t, sql in timed[:top]],
     }
