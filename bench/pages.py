@@ -115,6 +115,7 @@ def _figures_at(run: dict, key: str) -> dict:
         "path": page.get("path"),
         "queries": page.get("queries"),
         "status": page.get("status"),
+        "one_get_in_process": {"seconds": page.get("seconds"), "sql_seconds": page.get("sql_seconds")},
     }
     for users, phase in run["loads"].get(key, {}).items():
         if "skipped" in phase:
