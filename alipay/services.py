@@ -1,6 +1,5 @@
 """Every movement of money goes through :func:`transfer_post`, or for campaign-sized batches :func:`transfers_post_query`."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,30 +127,6 @@ def transfer_post(
         )
         _apply({leg.account.pk: leg.amount_fen for leg in legs})
     return transfer
-
-
-def transfers_post_many(specs: Sequence[TransferSpec], *, batch_size: int = 2_000) -> int:
-    """Set-based posting for batches: one INSERT per table and one UPDATE of balances.
-
-    The caller holds the locks that make the batch its own (e.g. claims selected FOR UPDATE);
-    the unique transfer key still refuses any repeat, failing the whole batch.
-    """
-    if not specs:
-        return 0
-    deltas: dict[int, int] = defaultdict(int)
-    transfers, entries = [], []
-    for spec in specs:
-        _validate(spec)
-        transfer = Transfer(key=spec.key, kind=spec.kind, memo=spec.memo, reference=spec.reference)
-        transfers.append(transfer)
-        for leg in spec.legs:
-            entries.append(Entry(transfer=transfer, account_id=leg.account.pk, amount_fen=leg.amount_fen))
-            deltas[leg.account.pk] += leg.amount_fen
-    with transaction.atomic():
-        Transfer.objects.bulk_create(transfers, batch_size=batch_size)
-        Entry.objects.bulk_create(entries, batch_size=batch_size)
-        _apply({pk: delta for pk, delta in deltas.items() if delta})
-    return len(transfers)
 
 
 def check_top_up_amount(amount_fen: object) -> None:

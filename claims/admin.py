@@ -17,7 +17,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from claims import rules, services
+from claims import (
+    admin_report,  # noqa: F401  (registers the policy admin with its claims, and the report)
+    rules,
+    services,
+)
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
 from core.admin import (
     AuditHistoryMixin,

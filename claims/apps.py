@@ -7,7 +7,9 @@ class ClaimsConfig(AppConfig):
     verbose_name = _("理赔")
 
     def ready(self) -> None:
-        from claims import services
+        from claims import selectors, services
+        from insurance.services import policy_expiry_hold_register
         from orders.events import OrderEvent, subscribe
 
         subscribe(OrderEvent.LINE_REFUNDED, services.claims_after_refund)
+        policy_expiry_hold_register(selectors.policies_with_claim_in_flight)

@@ -16,7 +16,10 @@ class ClaimState(models.TextChoices):
     PAID = "paid", _("已赔付")
 
 
-ACTIVE_STATES = [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED, ClaimState.PAID]
+# Being decided or waiting for payment: such a claim keeps its policy from expiring.
+IN_FLIGHT_STATES = [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED]
+# In flight or paid: a policy has at most one such claim.
+ACTIVE_STATES = [*IN_FLIGHT_STATES, ClaimState.PAID]
 
 
 class Claim(models.Model):

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 
-from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
+from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, Payout
 from orders.models import Campaign, Order, OrderLine, OrderState
 from shops.models import Seller
 
@@ -152,3 +152,9 @@ def seller_claims_page(seller: Seller, *, state: str | None = None) -> QuerySet[
     if state:
         claims = claims.filter(state=state)
     return claims.order_by("-filed_at", "-pk")
+
+
+def policies_with_claim_in_flight() -> QuerySet:
+    """Policies whose claim, filed inside the window, is still being decided or paid: the window
+    sweep must not expire them (registered with insurance in ClaimsConfig.ready)."""
+    return Claim.objects.filter(state__in=IN_FLIGHT_STATES).values("policy_id")

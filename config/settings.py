@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "orders",
     "insurance",
     "claims",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -176,7 +177,13 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # With the manifest (make run, production) static files get content-hashed names, so WhiteNoise
+    # serves them compressed with far-future cache headers; it needs `collectstatic` first.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("DJANGO_STATIC_MANIFEST", default=PRODUCTION)
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -38,8 +38,7 @@ class InsurerViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def _is_covered(item: CampaignItem) -> bool:
-    coverage = getattr(item, "coverage", None)
-    return bool(coverage and coverage.enabled)
+    return Coverage.on_for(item) is not None
 
 
 class CoverageSerializer(serializers.ModelSerializer):

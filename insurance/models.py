@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -58,6 +61,17 @@ class Coverage(models.Model):
     def __str__(self) -> str:
         return f"{self.campaign_item}"
 
+    @property
+    def is_on(self) -> bool:
+        """赠保价险 is switched on: new paid lines of the item get a policy."""
+        return self.enabled
+
+    @staticmethod
+    def on_for(item: Any) -> "Coverage | None":
+        """The campaign item's coverage when it is switched on, else None (reads ``item.coverage``)."""
+        coverage = getattr(item, "coverage", None) if item is not None else None
+        return coverage if coverage is not None and coverage.is_on else None
+
 
 class PolicyState(models.TextChoices):
     PENDING = "pending", _("待生效")
@@ -108,6 +122,16 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def window_contains(self, at: datetime) -> bool:
+        """The claim window ``[window_starts_at, window_ends_at)`` holds ``at``."""
+        return self.window_starts_at <= at < self.window_ends_at
+
+    def window_phase(self, at: datetime) -> str:
+        """``before``, ``open`` or ``closed``: where ``at`` falls against the claim window."""
+        if at < self.window_starts_at:
+            return "before"
+        return "open" if at < self.window_ends_at else "closed"
 
 
 class PremiumKind(models.TextChoices):

@@ -1,5 +1,6 @@
 """Coverage, policies and premiums: every change goes through one of these functions."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,8 +31,22 @@ from shops.models import Seller
 from shops.services import MAX_PRICE_FEN
 
 DEFAULT_WINDOW_DAYS = 15
-# Claim states (the claims app's) that keep a policy from expiring while they are decided.
-IN_FLIGHT_CLAIM_STATES = ["submitted", "in_review", "approved"]
+# What keeps a policy from expiring while a claim filed inside its window is decided. Insurance
+# does not know claim states: the claims app registers, in its AppConfig.ready(), a callable giving
+# the ids of policies with a claim in flight (see policy_expiry_hold_register).
+_expiry_holds: list[Callable[[], QuerySet]] = []
+
+
+def policy_expiry_hold_register(policy_ids: Callable[[], QuerySet]) -> None:
+    """``policy_ids()`` returns a ``values("policy_id")`` queryset of policies that must not expire."""
+    if policy_ids not in _expiry_holds:
+        _expiry_holds.append(policy_ids)
+
+
+def _not_held(policies: QuerySet[Policy]) -> QuerySet[Policy]:
+    for policy_ids in _expiry_holds:
+        policies = policies.exclude(pk__in=policy_ids())
+    return policies
 
 
 class CoverageRefused(ServiceError):
@@ -233,7 +248,7 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
     for line in lines:
         coverage = getattr(line.campaign_item, "coverage", None)
         campaign = line.campaign_item.campaign
-        if coverage is None or not coverage.enabled or not campaign.starts_at <= now < campaign.ends_at:
+        if Coverage.on_for(line.campaign_item) is None or not campaign.runs_at(now):
             continue
         policy = Policy.objects.create(
             number=new_number("BD"),
@@ -365,9 +380,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
     for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING):
         expired += _in_chunks(
             # A claim filed inside the window is decided (and paid) even if that takes longer.
-            Policy.objects.filter(state=from_state, window_ends_at__lte=now).exclude(
-                claims__state__in=IN_FLIGHT_CLAIM_STATES
-            ),
+            _not_held(Policy.objects.filter(state=from_state, window_ends_at__lte=now)),
             from_state,
             PolicyState.EXPIRED,
             "expired_at",

@@ -1,5 +1,6 @@
 import re
 import unicodedata
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -40,6 +41,25 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def runs_at(self, at: datetime) -> bool:
+        """``at`` is inside the campaign's time ``[starts_at, ends_at)``, whatever the sweep set."""
+        return self.starts_at <= at < self.ends_at
+
+    def is_live_at(self, at: datetime) -> bool:
+        """Juhuasuan prices apply: the campaign is live and ``at`` is inside it."""
+        return self.state == CampaignState.LIVE and self.runs_at(at)
+
+    @staticmethod
+    def live_at_q(at: datetime, *, prefix: str = "") -> Q:
+        """:meth:`is_live_at` as a filter, e.g. ``live_at_q(now, prefix="campaign__")``."""
+        return Q(
+            **{
+                f"{prefix}state": CampaignState.LIVE,
+                f"{prefix}starts_at__lte": at,
+                f"{prefix}ends_at__gt": at,
+            }
+        )
 
 
 class CampaignItem(models.Model):

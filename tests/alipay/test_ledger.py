@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -12,11 +11,9 @@ from alipay.selectors import buyer_balance_fen, entries_for_user, ledger_discrep
 from alipay.services import (
     InsufficientBalance,
     Leg,
-    TransferSpec,
     balance_top_up,
     system_account,
     transfer_post,
-    transfers_post_many,
     user_account,
 )
 from claims.models import Claim, ClaimState
@@ -188,22 +185,6 @@ def test_a_buyer_balance_never_goes_negative(carol):
     assert buyer_balance_fen(carol) == 100
     assert not Transfer.objects.filter(key="overdraw").exists()
     assert_ledger_balances()
-
-
-def test_a_repeated_key_fails_the_whole_batch(carol):
-    external = system_account(AccountKind.EXTERNAL)
-    wallet = user_account(user=carol, kind=AccountKind.BUYER)
-    transfer_post(key="t-1", kind=TransferKind.TOP_UP, legs=[Leg(external, -100), Leg(wallet, 100)])
-    specs = [
-        TransferSpec(key="t-2", kind=TransferKind.TOP_UP, legs=[Leg(external, -5), Leg(wallet, 5)]),
-        TransferSpec(key="t-1", kind=TransferKind.TOP_UP, legs=[Leg(external, -7), Leg(wallet, 7)]),
-    ]
-
-    with pytest.raises(IntegrityError):
-        transfers_post_many(specs)
-
-    wallet.refresh_from_db()
-    assert wallet.balance_fen == 100
 
 
 def test_entries_are_append_only(world):

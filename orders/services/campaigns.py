@@ -1,0 +1,109 @@
+"""Juhuasuan campaigns: created, given items, advanced scheduled → live → ended, settled."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import InvalidInput
+from core.services import audit_record, audit_record_many
+from orders.models import (
+    Campaign,
+    CampaignItem,
+    CampaignState,
+)
+from orders.services.errors import OrderRefused
+from shops.models import Seller, Sku
+from shops.services import MAX_PRICE_FEN
+
+
+def campaign_create(
+    *,
+    seller: Seller,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    excluded_from_claims: bool = False,
+    exclusion_note: str = "",
+    actor=None,
+) -> Campaign:
+    name = (name or "").strip()
+    if not name or len(name) > 128:
+        raise InvalidInput("invalid_name", _("请填写 1 到 128 个字符的活动名称。"))
+    if ends_at <= starts_at:
+        raise InvalidInput("invalid_period", _("活动结束时间必须晚于开始时间。"))
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            seller=seller,
+            name=name,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            excluded_from_claims=excluded_from_claims,
+            exclusion_note=exclusion_note,
+        )
+        audit_record(subject=campaign, action="campaign_create", actor=actor, to_state=campaign.state)
+    return campaign
+
+
+def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, actor=None) -> CampaignItem:
+    """Put a SKU into a campaign at its campaign price. Adding it again keeps the first."""
+    if (
+        isinstance(campaign_price_fen, bool)
+        or not isinstance(campaign_price_fen, int)
+        or not 0 < campaign_price_fen <= MAX_PRICE_FEN
+    ):
+        raise InvalidInput("invalid_price", _("活动价必须是大于零的整数(分),且不超过一亿元。"))
+    if sku.listing.shop.seller_id != campaign.seller_id:
+        raise InvalidInput("not_your_sku", _("只能把自己店铺的商品加入活动。"))
+    if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
+        raise OrderRefused("campaign_over", _("活动已结束,不能再添加商品。"))
+    with transaction.atomic():
+        item, created = CampaignItem.objects.get_or_create(
+            campaign=campaign, sku=sku, defaults={"campaign_price_fen": campaign_price_fen}
+        )
+        if created:
+            audit_record(subject=item, action="campaign_item_add", actor=actor)
+    return item
+
+
+def _campaign_cas(campaign_ids: Sequence[int], *, from_state: str, to_state: str) -> list[int]:
+    """Move campaigns from one state to the next; return the ids this call moved."""
+    moved = []
+    for pk in campaign_ids:
+        if Campaign.objects.filter(pk=pk, state=from_state).update(state=to_state):
+            moved.append(pk)
+    audit_record_many(
+        model=Campaign, object_ids=moved, action="campaign_advance", from_state=from_state, to_state=to_state
+    )
+    return moved
+
+
+def campaigns_advance(*, now: datetime | None = None) -> dict[str, list[int]]:
+    """Start campaigns whose time has come and end those whose time is up.
+
+    Safe to run twice, late or concurrently: each move is a compare-and-set on the state, so a
+    campaign is started or ended by exactly one caller. A late run takes a scheduled campaign whose
+    end has passed straight to ended.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due_start = list(
+            Campaign.objects.filter(state=CampaignState.SCHEDULED, starts_at__lte=now).values_list(
+                "pk", flat=True
+            )
+        )
+        started = _campaign_cas(due_start, from_state=CampaignState.SCHEDULED, to_state=CampaignState.LIVE)
+        due_end = list(
+            Campaign.objects.filter(state=CampaignState.LIVE, ends_at__lte=now).values_list("pk", flat=True)
+        )
+        ended = _campaign_cas(due_end, from_state=CampaignState.LIVE, to_state=CampaignState.ENDED)
+    return {"started": started, "ended": ended}
+
+
+def campaign_settle(*, campaign: Campaign) -> bool:
+    """Mark a campaign's claim window as closed (called by insurance when every window closed)."""
+    with transaction.atomic():
+        moved = _campaign_cas([campaign.pk], from_state=CampaignState.ENDED, to_state=CampaignState.SETTLED)
+    return bool(moved)

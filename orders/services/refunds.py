@@ -1,0 +1,116 @@
+"""Refunds of a whole order or of one line, before or after the trade succeeded."""
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from alipay.models import AccountKind, Transfer, TransferKind
+from alipay.services import Leg, system_account, transfer_post, user_account
+from core.errors import InvalidInput
+from core.i18n import stored_text
+from core.services import audit_record
+from orders.events import OrderEvent, announce
+from orders.models import (
+    Order,
+    OrderLine,
+    OrderState,
+)
+from orders.services.errors import OrderRefused
+from orders.services.lifecycle import _allowance_kept, _locked, _transition
+
+
+def _refund_source(order: Order):
+    if order.state == OrderState.SUCCEEDED:
+        return user_account(user=order.shop.seller.user, kind=AccountKind.SELLER)
+    return system_account(AccountKind.ESCROW)
+
+
+def order_line_refund(
+    *, line: OrderLine, amount_fen: int, request_id: str, actor=None, reason: str = ""
+) -> OrderLine:
+    """A partial refund of one line (售后). The same ``request_id`` twice refunds once."""
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise InvalidInput("invalid_amount", _("退款金额必须大于零。"))
+    if not request_id or len(request_id) > 40:
+        raise InvalidInput("invalid_request", _("请提供售后单号。"))
+    with transaction.atomic():
+        order = _locked(line.order)
+        line = OrderLine.objects.select_for_update().get(pk=line.pk)
+        key = f"refund:line:{line.pk}:{request_id}"
+        if Transfer.objects.filter(key=key).exists():
+            return line
+        if order.state not in (OrderState.PAID, OrderState.SHIPPED, OrderState.SUCCEEDED):
+            raise OrderRefused("order_not_refundable", _("该订单状态不能退款。"))
+        if amount_fen > line.paid_fen - line.refunded_fen:
+            raise InvalidInput("refund_too_large", _("退款金额不能超过实付款减去已退款。"))
+        legs = [Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), amount_fen)]
+        # A line refunded in full before the trade succeeded gives the platform its allowance back.
+        allowance = (
+            line.platform_discount_fen
+            if order.state != OrderState.SUCCEEDED and line.refunded_fen + amount_fen == line.paid_fen
+            else 0
+        )
+        if allowance:
+            legs.append(Leg(system_account(AccountKind.MARKETING), allowance))
+        legs.append(Leg(_refund_source(order), -(amount_fen + allowance)))
+        transfer_post(
+            key=key,
+            kind=TransferKind.REFUND,
+            legs=legs,
+            memo=stored_text(_("部分退款 %(number)s"), number=order.number),
+            reference=f"order:{order.pk}",
+        )
+        line.refunded_fen += amount_fen
+        line.save(update_fields=["refunded_fen"])
+        audit_record(
+            subject=order,
+            action="order_line_refund",
+            actor=actor,
+            reason=reason,
+            data={"line": line.pk, "amount_fen": amount_fen},
+        )
+        announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount_fen, full_order=False)
+    return line
+
+
+def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
+    """Refund the whole order (what is left of it). Refunding again is a no-op."""
+    with transaction.atomic():
+        order = _locked(order)
+        if order.state == OrderState.REFUNDED:
+            return order
+        if order.state not in (OrderState.PAID, OrderState.SHIPPED, OrderState.SUCCEEDED):
+            raise OrderRefused("order_not_refundable", _("该订单状态不能退款。"))
+        lines = list(order.lines.select_for_update().order_by("pk"))
+        to_buyer = sum(line.paid_fen - line.refunded_fen for line in lines)
+        source = _refund_source(order)
+        legs = []
+        if to_buyer:
+            legs.append(Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), to_buyer))
+        platform_back = (
+            sum(_allowance_kept(line) for line in lines) if order.state != OrderState.SUCCEEDED else 0
+        )
+        if platform_back:
+            legs.append(Leg(system_account(AccountKind.MARKETING), platform_back))
+        if legs:
+            legs.append(Leg(source, -(to_buyer + platform_back)))
+            transfer_post(
+                key=f"refund:order:{order.pk}",
+                kind=TransferKind.REFUND,
+                legs=legs,
+                memo=stored_text(_("退款 %(number)s"), number=order.number),
+                reference=f"order:{order.pk}",
+            )
+        _transition(
+            order,
+            to_state=OrderState.REFUNDED,
+            stamp="refunded_at",
+            actor=actor,
+            action="order_refund",
+            reason=reason,
+        )
+        for line in lines:
+            amount = line.paid_fen - line.refunded_fen
+            line.refunded_fen = line.paid_fen
+            line.save(update_fields=["refunded_fen"])
+            announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount, full_order=True)
+    return order
