@@ -40,7 +40,7 @@ def fresh_database(name: str) -> dict[str, str]:
         raise ValueError(f"a database name is letters, digits and _, not {name!r}")
     env, current = pg_env()
     quiet = {**env, "PGOPTIONS": "-c client_min_messages=warning"}
-    for sql in (f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'):
+    for sql in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
         subprocess.run(["psql", "-X", "-q", "-d", current, "-c", sql], env=quiet, check=True)
     url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl()
     child = {**os.environ, "DATABASE_URL": url}

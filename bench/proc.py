@@ -55,8 +55,10 @@ def run_step(
     started = time.perf_counter()
     out = process.stdout.read()
     _pid, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise StepFailed(f"bench step {target} {json.dumps(options)[:200]} failed (see its traceback above)")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}; its traceback is above"
+        raise StepFailed(f"bench step {target} {json.dumps(options)[:200]} failed ({how})")
     result = json.loads(out.decode().strip().splitlines()[-1])
     result["process_seconds"] = round(time.perf_counter() - started, 2)
     result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)

@@ -95,8 +95,9 @@ def run_one(scenario: Scenario, config: Config) -> list[dict]:
 def merge(path: Path, fresh: list[dict], ran: list[str]) -> list[dict]:
     """The scenarios just run, in registry order, and the earlier results of those not run."""
     earlier = json.loads(path.read_text())["scenarios"] if path.exists() else []
-    kept = [row for row in earlier if row.get("key") not in ran]
     order = {s.key: i for i, s in enumerate(SCENARIOS)}
+    # Rows of scenarios that no longer exist (or of an older format, with no key) are dropped.
+    kept = [row for row in earlier if row.get("key") in order and row["key"] not in ran]
     return sorted(kept + fresh, key=lambda row: order.get(row.get("key"), len(order)))
 
 

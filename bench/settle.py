@@ -181,8 +181,8 @@ def measure() -> dict:
 def _row_costs(writes: dict | None, indexes: dict[str, list[str]], paid: int) -> dict | None:
     """Rows written and index entries added per payout, by table. An insert adds an entry to
     every index of its table; an update that is not HOT adds one to every index too (PostgreSQL
-    writes a new row version). Partial indexes are counted as matching: every claim settled
-    here matches both of claims_claim's."""
+    writes a new row version). An upper bound: partial indexes are counted as matching, and a
+    paid claim matches two of claims_claim's three (not the settlement queue of approved claims)."""
     if writes is None or not paid:
         return None
     per_table = {}

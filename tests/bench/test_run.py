@@ -55,7 +55,11 @@ def test_it_lists_the_scenarios(capsys):
 
 def test_a_partial_run_keeps_the_other_scenarios_results(tmp_path):
     path = tmp_path / "results.json"
-    old = [{"key": "close", "name": "old close"}, {"key": "pages", "name": "old pages"}]
+    old = [
+        {"key": "close", "name": "old close"},
+        {"key": "pages", "name": "old pages"},
+        {"name": "older format"},
+    ]
     path.write_text(json.dumps({"machine": {}, "scenarios": old}))
     merged = run.merge(
         path,
