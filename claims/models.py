@@ -75,7 +75,9 @@ class Claim(models.Model):
             models.Index(fields=["state", "paid_at"]),
             # Settlement's queue, oldest first: only approved claims are in it, so paying a claim
             # adds no entry, and choosing the next batch does not walk past the ones paid before.
-            models.Index(fields=["id"], condition=Q(state=ClaimState.APPROVED), name="claim_settlement_queue"),
+            models.Index(
+                fields=["id"], condition=Q(state=ClaimState.APPROVED), name="claim_settlement_queue"
+            ),
         ]
 
     def __str__(self) -> str:
