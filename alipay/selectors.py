@@ -1,7 +1,9 @@
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from alipay.models import Account, AccountKind, Entry, Transfer
@@ -20,36 +22,72 @@ def entries_for_user(user: AbstractBaseUser, kind: str = AccountKind.BUYER) -> Q
     )
 
 
+# Details kept per kind of discrepancy (a corrupted table could hold millions); the counts are
+# always the true ones.
+LISTED_PER_KIND = 100
+
+
 @dataclass(frozen=True)
 class Discrepancy:
     code: str
     detail: str
 
 
-def ledger_discrepancies() -> list[Discrepancy]:
+@dataclass
+class Findings:
+    """What a reconciliation found: the true count of each kind, and up to ``LISTED_PER_KIND``
+    details of each."""
+
+    listed: list[Discrepancy] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, code: str, rows: QuerySet, describe: Callable[[Any], str]) -> None:
+        head = list(rows[: LISTED_PER_KIND + 1])
+        count = len(head) if len(head) <= LISTED_PER_KIND else rows.count()
+        if count:
+            self.counts[code] = self.counts.get(code, 0) + count
+            self.listed += [Discrepancy(code, describe(row)) for row in head[:LISTED_PER_KIND]]
+
+    def add_one(self, code: str, detail: str) -> None:
+        self.counts[code] = self.counts.get(code, 0) + 1
+        self.listed.append(Discrepancy(code, detail))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def ledger_findings(found: Findings | None = None) -> Findings:
     """Every invariant of the ledger that can be checked from Alipay's own tables."""
-    found: list[Discrepancy] = []
+    found = found if found is not None else Findings()
     total = Entry.objects.aggregate(total=Coalesce(Sum("amount_fen"), 0))["total"]
     if total != 0:
-        found.append(Discrepancy("ledger_not_zero", f"all entries sum to {total}, not 0"))
-    unbalanced = (
-        Transfer.objects.annotate(total=Sum("entries__amount_fen"), legs=Count("entries"))
+        found.add_one("ledger_not_zero", f"all entries sum to {total}, not 0")
+    found.add(
+        "transfer_unbalanced",
+        Transfer.objects.annotate(total=Sum("entries__amount_fen"))
         .exclude(total=0)
-        .values_list("key", "total")
+        .values_list("key", "total"),
+        lambda row: f"{row[0]} sums to {row[1]}",
     )
-    found += [Discrepancy("transfer_unbalanced", f"{key} sums to {t}") for key, t in unbalanced[:100]]
     sums = Entry.objects.filter(account=OuterRef("pk")).values("account").annotate(s=Sum("amount_fen"))
-    accounts = Account.objects.annotate(ledger=Coalesce(Subquery(sums.values("s")), 0))
-    for account in accounts.exclude(balance_fen=F("ledger"))[:100]:
-        found.append(
-            Discrepancy(
-                "balance_mismatch",
-                f"{account.code}: balance {account.balance_fen} ≠ entries {account.ledger}",
-            )
-        )
-    for account in Account.objects.filter(allow_negative=False, balance_fen__lt=0)[:100]:
-        found.append(Discrepancy("negative_balance", f"{account.code}: {account.balance_fen}"))
+    found.add(
+        "balance_mismatch",
+        Account.objects.annotate(ledger=Coalesce(Subquery(sums.values("s")), 0)).exclude(
+            balance_fen=F("ledger")
+        ),
+        lambda account: f"{account.code}: balance {account.balance_fen} ≠ entries {account.ledger}",
+    )
+    found.add(
+        "negative_balance",
+        Account.objects.filter(allow_negative=False, balance_fen__lt=0),
+        lambda account: f"{account.code}: {account.balance_fen}",
+    )
     return found
+
+
+def ledger_discrepancies() -> list[Discrepancy]:
+    return ledger_findings().listed
 
 
 def account_balance_fen(user: AbstractBaseUser, kind: str = AccountKind.BUYER) -> int:

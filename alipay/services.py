@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
+from core.numbers import require_int
 
 SYSTEM_ACCOUNTS = {
     AccountKind.ESCROW: (_("聚划算担保交易账户"), False),
@@ -130,12 +131,13 @@ def transfer_post(
 
 
 def check_top_up_amount(amount_fen: object) -> None:
-    if (
-        isinstance(amount_fen, bool)
-        or not isinstance(amount_fen, int)
-        or not 0 < amount_fen <= MAX_TOP_UP_FEN
-    ):
-        raise InvalidInput("invalid_amount", _("充值金额必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        amount_fen,
+        min_value=1,
+        max_value=MAX_TOP_UP_FEN,
+        code="invalid_amount",
+        message=_("充值金额必须是大于零的整数(分),且不超过一亿元。"),
+    )
 
 
 def balance_top_up(*, user: AbstractBaseUser, amount_fen: int, key: str) -> Transfer:

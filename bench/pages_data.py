@@ -122,6 +122,7 @@ def prepare(*, size: int, buyer_orders: int, targets: str) -> dict:
 
     from bench.simulate import step as simulate
     from claims.services import claims_settle
+    from claims.summaries.refresh import summaries_refresh
 
     started = time.perf_counter()
     simulated = simulate(
@@ -134,6 +135,7 @@ def prepare(*, size: int, buyer_orders: int, targets: str) -> dict:
         premium_rows=True,
     )
     paid = claims_settle()
+    summaries_refresh(full=True)  # the pre-aggregated tallies, after a bulk import (as beat would)
     users = get_user_model().objects.in_bulk([simulated["seller_user"], simulated["first_buyer"]])
     cookies = {
         "seller": session_cookie(users[simulated["seller_user"]]),

@@ -2,6 +2,7 @@
 orders, lines, policies, evidence orders and claims as ``INSERT … SELECT`` over a number
 series, and the money as balanced transfers. Runs on PostgreSQL and SQLite (the tests)."""
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,16 @@ from alipay.services import (
 )
 from bench.simulate import Plan, SimulationError
 from claims.models import Claim, ClaimState
-from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
+from insurance.models import (
+    Coverage,
+    InsuranceProduct,
+    Insurer,
+    Policy,
+    PolicyState,
+    Premium,
+    PremiumKind,
+    ProductRate,
+)
 from insurance.services import premium_for
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from shops.models import CatalogProduct, Listing, Platform, Seller, Shop, Sku, specs_key
@@ -52,6 +62,8 @@ class World:
     item_ids: list[int]
     coverage_ids: list[int]
     insurer: Insurer
+    product: InsuranceProduct
+    rate_bp: int  # the product's premium rate on the campaign SKU's platform
     first_buyer: int
     buyers: int
     heavy: int  # orders of the first buyer (0: none)
@@ -128,7 +140,9 @@ def _catalog(seller: Seller, tag: str) -> tuple[list[Shop], list[Sku]]:
     return shops, skus
 
 
-def _campaigns(plan: Plan, seller: Seller, sku: Sku, insurer: Insurer, tag: str, now: datetime) -> tuple:
+def _campaigns(
+    plan: Plan, seller: Seller, sku: Sku, product: InsuranceProduct, tag: str, now: datetime
+) -> tuple:
     campaigns = Campaign.objects.bulk_create(
         Campaign(
             seller=seller,
@@ -144,13 +158,7 @@ def _campaigns(plan: Plan, seller: Seller, sku: Sku, insurer: Insurer, tag: str,
         CampaignItem(campaign=c, sku=sku, campaign_price_fen=CAMPAIGN_PRICE_FEN) for c in campaigns
     )
     coverages = Coverage.objects.bulk_create(
-        Coverage(
-            campaign_item=item,
-            insurer=insurer,
-            enabled=True,
-            premium_rate_bp=100,
-            turned_on_at=now - timedelta(days=4),
-        )
+        Coverage(campaign_item=item, product=product, enabled=True, turned_on_at=now - timedelta(days=4))
         for item in items
     )
     ids = [
@@ -185,7 +193,11 @@ def world_create(plan: Plan) -> World:
         user=User.objects.create(username=f"sim-seller-{tag}"), name=f"模拟商家 {tag}"
     )
     shops, skus = _catalog(seller, tag)
-    campaigns, campaign_ids, item_ids, coverage_ids = _campaigns(plan, seller, skus[0], insurer, tag, now)
+    product, _ = InsuranceProduct.objects.get_or_create(insurer=insurer, name="模拟价保产品")
+    ProductRate.objects.get_or_create(
+        product=product, platform=shops[0].platform, category="", defaults={"rate_bp": 100}
+    )
+    campaigns, campaign_ids, item_ids, coverage_ids = _campaigns(plan, seller, skus[0], product, tag, now)
     return World(
         tag=tag,
         now=now,
@@ -197,6 +209,8 @@ def world_create(plan: Plan) -> World:
         item_ids=item_ids,
         coverage_ids=coverage_ids,
         insurer=insurer,
+        product=product,
+        rate_bp=product.rate_for(platform=shops[0].platform),
         first_buyer=_buyers(plan, tag, now),
         buyers=plan.buyers,
         heavy=plan.heavy_buyer_orders,
@@ -243,16 +257,23 @@ def _insured_orders(cursor, world: World, low: int, high: int) -> None:
 
 def _policies(cursor, world: World, low: int, high: int) -> None:
     campaign = world.campaigns[0]
-    window_days = Coverage._meta.get_field("window_days").default
-    premium = premium_for(insured_fen=CAMPAIGN_PRICE_FEN, rate_bp=100)
+    product = world.product
+    window_days = product.window_days
+    premium = premium_for(insured_fen=CAMPAIGN_PRICE_FEN, rate_bp=world.rate_bp)
     cursor.execute(
-        f"INSERT INTO {Policy._meta.db_table} (number, coverage_id, order_line_id, buyer_id, seller_id, state, "
+        f"INSERT INTO {Policy._meta.db_table} (number, coverage_id, insurer_id, product_id, premium_rate_bp, "
+        "window_days, risk_terms, order_line_id, buyer_id, seller_id, state, "
         "insured_fen, premium_fen, window_starts_at, window_ends_at, issued_at, claimable_at) "
-        f"SELECT %s || o.number, {world.coverage_ids[0]} + o.campaign_id - {world.campaign_ids[0]}, l.id, "
-        f"o.buyer_id, %s, %s, %s, %s, %s, %s, %s, %s FROM {OrderLine._meta.db_table} l "
-        f"JOIN ({_orders_of(low, high)}) o ON o.id = l.order_id",
+        f"SELECT %s || o.number, {world.coverage_ids[0]} + o.campaign_id - {world.campaign_ids[0]}, "
+        f"%s, %s, %s, %s, %s, l.id, o.buyer_id, %s, %s, %s, %s, %s, %s, %s, %s "
+        f"FROM {OrderLine._meta.db_table} l JOIN ({_orders_of(low, high)}) o ON o.id = l.order_id",
         [
             "BD",
+            product.insurer_id,
+            product.pk,
+            world.rate_bp,
+            window_days,
+            json.dumps(product.risk_thresholds.as_dict()),
             world.seller.pk,
             PolicyState.CLAIMABLE,
             CAMPAIGN_PRICE_FEN,
@@ -398,7 +419,7 @@ def _post_money(world: World, low: int, lines: int, heavy_total: int, *, chunk_p
     seller = user_account(user=world.seller.user, kind=AccountKind.SELLER)
     key, reference = f"sim:{world.tag}:{low}", f"campaign:{world.campaign_ids[0]}"
     sales = lines * CAMPAIGN_PRICE_FEN - heavy_total
-    premiums = lines * premium_for(insured_fen=CAMPAIGN_PRICE_FEN, rate_bp=100)
+    premiums = lines * premium_for(insured_fen=CAMPAIGN_PRICE_FEN, rate_bp=world.rate_bp)
     if sales:
         transfer_post(
             key=f"{key}:sales",

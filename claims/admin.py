@@ -2,6 +2,7 @@
 claims.services; the change page explains the decision check by check."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -11,18 +12,17 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from claims import (
-    admin_report,  # noqa: F401  (registers the policy admin with its claims, and the report)
-    rules,
-    services,
-)
+from claims import rules, services
+from claims.admin_report import loss_report, turnaround_report  # and the policy admin with claims
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
+from claims.selectors import CLAIM_INSURER, PAYOUT_INSURER
 from core.admin import (
     AuditHistoryMixin,
     DomainAdmin,
@@ -30,11 +30,12 @@ from core.admin import (
     admin_link,
     fen_column,
     related_column,
-    titled_filter,
 )
 from core.errors import ServiceError
 from core.money import format_fen
-from orders.models import Order, OrderLine, normalise_text
+from insurance.admin import INSURER_FILTER, InsurerFenced
+from insurance.selectors import insurer_ids_of
+from orders.models import Order, OrderLine
 from orders.selectors import order_by_number
 
 # A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
@@ -70,112 +71,78 @@ class ReviewReasonForm(forms.Form):
     )
 
 
-def _order_comparison(claim: Claim) -> dict[str, Any]:
-    """The insured order line beside each line of the evidence order, field by field.
+def _line_value(get: Callable[[OrderLine], Any]) -> Callable[[Order, OrderLine | None], Any]:
+    return lambda _order, line: "—" if line is None else get(line)
 
-    A cell's ``agrees`` says whether the evidence meets the rule for that row: same account,
-    same shipping information (normalised as the check does), same product and specs, same
-    quantity, placed inside the window, and a lower actual price.
-    """
+
+# The staff comparison, row by row: what is shown (for the insured order and each evidence line
+# alike), and the check (with the part of it, for checks that compare several) whose result marks
+# the evidence cell ✓ or ✗. The marks come from the same checks that decide the claim.
+COMPARISON_ROWS: list[tuple[Any, Callable[[Order, OrderLine | None], Any], str | None, str | None]] = [
+    (_("订单号"), lambda o, _l: admin_link(o, o.number), "evidence_is_original", None),
+    (_("订单状态"), lambda o, _l: o.get_state_display(), None, None),
+    (_("买家"), lambda o, _l: o.buyer.get_username(), "evidence_other_account", None),
+    (_("收货人"), lambda o, _l: o.ship_recipient, "evidence_address_mismatch", "recipient"),
+    (_("手机号码"), lambda o, _l: o.ship_phone, "evidence_address_mismatch", "phone"),
+    (_("收货地址"), lambda o, _l: o.ship_address, "evidence_address_mismatch", "address"),
+    (_("下单时间"), lambda o, _l: timezone.localtime(o.created_at), "evidence_outside_window", None),
+    (
+        _("商品"),
+        _line_value(lambda line: f"{line.sku.listing.product} · {line.sku.listing.shop}"),
+        "evidence_sku_mismatch",
+        "product",
+    ),
+    (_("SKU 规格"), _line_value(lambda line: line.sku.specs_key), "evidence_sku_mismatch", None),
+    (_("数量"), _line_value(lambda line: line.quantity), "evidence_quantity_mismatch", None),
+    (_("商品总价"), _line_value(lambda line: format_fen(line.item_total_fen)), None, None),
+    (_("店铺优惠"), _line_value(lambda line: format_fen(line.shop_discount_fen)), None, None),
+    (_("平台及达人优惠"), _line_value(lambda line: format_fen(line.platform_discount_fen)), None, None),
+    (_("实付款"), _line_value(lambda line: format_fen(line.paid_fen)), "no_price_drop", None),
+]
+
+
+def _mark(checks: dict[str, dict[str, Any]], code: str | None, part: str | None) -> bool | None:
+    """A cell's ✓/✗: its check's result; for one part of a check that compares several, whether
+    that part differed. No mark when the check did not run (skipped, or not about this row)."""
+    check = checks.get(code)
+    if check is None or check["result"] == rules.SKIPPED:
+        return None
+    if check["result"] == rules.PASSED:
+        return True
+    differs = check["params"].get("differs")
+    return part is not None and part not in (differs if isinstance(differs, list) else [differs])
+
+
+def _order_comparison(claim: Claim) -> dict[str, Any]:
+    """The insured order line beside each line of the evidence order, field by field, each
+    evidence cell marked by the evidence check that compares it (``rules.evidence_hints``)."""
     line: OrderLine = claim.policy.order_line
-    order = line.order
     evidence = claim.evidence_order or order_by_number(claim.evidence_order_number)
-    columns: list[tuple[Order, OrderLine | None]] = []
+    columns: list[tuple[Order, OrderLine | None, dict[str, dict[str, Any]]]] = []
     if evidence is not None:
         lines = list(evidence.lines.select_related("sku__listing__shop", "sku__listing__product"))
-        columns = [(evidence, ev_line) for ev_line in lines] or [(evidence, None)]
-    policy = claim.policy
-
-    def row(label: Any, insured: Any, value: Callable[[Order, OrderLine | None], Any], same=None) -> dict:
-        cells = []
-        for ev_order, ev_line in columns:
-            shown = value(ev_order, ev_line)
-            agrees = None if same is None else same(ev_order, ev_line)
-            cells.append({"value": shown, "agrees": agrees})
-        return {"label": label, "insured": insured, "cells": cells}
-
-    def line_value(get: Callable[[OrderLine], Any]) -> Callable[[Order, OrderLine | None], Any]:
-        return lambda _o, ev_line: "—" if ev_line is None else get(ev_line)
-
-    recipient, phone, address = order.ship_recipient, order.ship_phone, order.ship_address
+        for ev_line in lines:
+            ev_line.order = evidence
+            hints = rules.evidence_hints(line, ev_line, claim.policy, claimant_id=claim.buyer_id)
+            columns.append((evidence, ev_line, {check["code"]: check for check in hints}))
+        columns = columns or [(evidence, None, {})]
     rows = [
-        row(_("订单号"), admin_link(order, order.number), lambda o, _l: admin_link(o, o.number)),
-        row(_("订单状态"), order.get_state_display(), lambda o, _l: o.get_state_display()),
-        row(
-            _("买家"),
-            order.buyer.get_username(),
-            lambda o, _l: o.buyer.get_username(),
-            lambda o, _l: o.buyer_id == claim.buyer_id,
-        ),
-        row(
-            _("收货人"),
-            recipient,
-            lambda o, _l: o.ship_recipient,
-            lambda o, _l: normalise_text(o.ship_recipient) == normalise_text(recipient),
-        ),
-        row(
-            _("手机号码"),
-            phone,
-            lambda o, _l: o.ship_phone,
-            lambda o, _l: normalise_text(o.ship_phone) == normalise_text(phone),
-        ),
-        row(
-            _("收货地址"),
-            address,
-            lambda o, _l: o.ship_address,
-            lambda o, _l: normalise_text(o.ship_address) == normalise_text(address),
-        ),
-        row(
-            _("下单时间"),
-            timezone.localtime(order.created_at),
-            lambda o, _l: timezone.localtime(o.created_at),
-            lambda o, _l: policy.window_starts_at <= o.created_at < policy.window_ends_at,
-        ),
-        row(
-            _("商品"),
-            f"{line.sku.listing.product} · {line.sku.listing.shop}",
-            line_value(lambda ev: f"{ev.sku.listing.product} · {ev.sku.listing.shop}"),
-            lambda _o, ev: ev is not None and ev.sku.listing.product_id == line.sku.listing.product_id,
-        ),
-        row(
-            _("SKU 规格"),
-            line.sku.specs_key,
-            line_value(lambda ev: ev.sku.specs_key),
-            lambda _o, ev: ev is not None and ev.sku.specs_key == line.sku.specs_key,
-        ),
-        row(
-            _("数量"),
-            line.quantity,
-            line_value(lambda ev: ev.quantity),
-            lambda _o, ev: ev is not None and ev.quantity == line.quantity,
-        ),
-        row(
-            _("商品总价"),
-            format_fen(line.item_total_fen),
-            line_value(lambda ev: format_fen(ev.item_total_fen)),
-        ),
-        row(
-            _("店铺优惠"),
-            format_fen(line.shop_discount_fen),
-            line_value(lambda ev: format_fen(ev.shop_discount_fen)),
-        ),
-        row(
-            _("平台及达人优惠"),
-            format_fen(line.platform_discount_fen),
-            line_value(lambda ev: format_fen(ev.platform_discount_fen)),
-        ),
-        row(
-            _("实付款"),
-            format_fen(line.paid_fen),
-            line_value(lambda ev: format_fen(ev.paid_fen)),
-            lambda _o, ev: ev is not None and ev.paid_fen < line.paid_fen,
-        ),
+        {
+            "label": label,
+            "insured": value(line.order, line),
+            "cells": [
+                {"value": value(ev_order, ev_line), "agrees": _mark(checks, code, part)}
+                for ev_order, ev_line, checks in columns
+            ],
+        }
+        for label, value, code, part in COMPARISON_ROWS
     ]
     return {"rows": rows, "columns": len(columns), "evidence_number": claim.evidence_order_number}
 
 
 @admin.register(Claim)
-class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
+class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
+    insurer_path = CLAIM_INSURER
     list_display = (
         "number",
         "state",
@@ -188,8 +155,8 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
         "decided_by_link",
         "decided_at",
     )
-    list_filter = (ClaimStateFilter, ("policy__coverage__insurer", titled_filter(_("保险公司"))), "filed_at")
-    list_select_related = ("buyer", "policy__coverage__insurer", "decided_by")
+    list_filter = (ClaimStateFilter, (CLAIM_INSURER, INSURER_FILTER), "filed_at")
+    list_select_related = ("buyer", "policy__insurer", "decided_by")
     search_fields = (
         "=number",
         "=evidence_order_number",
@@ -226,7 +193,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     buyer_link = related_column("buyer", _("买家"))
     policy_link = related_column("policy", _("保单"))
-    insurer_link = related_column("policy__coverage__insurer", _("保险公司"))
+    insurer_link = related_column("policy__insurer", _("保险公司"))
     decided_by_link = related_column("decided_by", _("审核人"))
     compensation = fen_column("compensation_fen", _("赔付金额"))
 
@@ -237,10 +204,11 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
             .select_related(
                 "buyer",
                 "decided_by",
-                "policy__coverage__insurer",
+                "policy__insurer",
                 "policy__order_line__order__buyer",
                 "policy__order_line__sku__listing__shop",
                 "policy__order_line__sku__listing__product",
+                "policy__order_line__campaign_item__campaign",
                 "evidence_order__buyer",
             )
         )
@@ -249,7 +217,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     @admin.display(description=_("转人工原因"))
     def review_summary(self, obj: Claim) -> str:
-        return ";".join(str(rules.REVIEW_MESSAGES.get(code, code)) for code in obj.review_reasons) or "—"
+        return ";".join(rules.review_message(code) for code in obj.review_reasons) or "—"
 
     @admin.display(description=_("判责明细"))
     def checks_display(self, obj: Claim) -> str:
@@ -258,7 +226,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
                 "code": check.get("code", ""),
                 "result": check.get("result", ""),
                 "result_label": RESULT_LABELS.get(check.get("result"), check.get("result")),
-                "message": rules.check_message(check) if check.get("code") in rules.MESSAGES else "",
+                "message": rules.check_message(check),
             }
             for check in obj.checks or []
         ]
@@ -266,10 +234,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     @admin.display(description=_("转人工原因"))
     def review_reasons_display(self, obj: Claim) -> str:
-        reasons = [
-            {"code": code, "message": rules.REVIEW_MESSAGES.get(code, code)}
-            for code in obj.review_reasons or []
-        ]
+        reasons = [{"code": code, "message": rules.review_message(code)} for code in obj.review_reasons or []]
         return render_to_string("admin/claims/claim/review_reasons.html", {"reasons": reasons})
 
     @admin.display(description=_("投保订单与举证订单"))
@@ -279,7 +244,7 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
     @admin.display(description=_("赔付"))
     def compensation_display(self, obj: Claim) -> str:
         line = obj.policy.order_line
-        coverage = obj.policy.coverage
+        policy = obj.policy
         payout = Payout.objects.filter(claim=obj).first()
         evidence_fen = None if obj.price_difference_fen is None else line.paid_fen - obj.price_difference_fen
         facts = [
@@ -287,14 +252,24 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
             (_("原订单已退款"), format_fen(line.refunded_fen)),
             (_("举证价格"), format_fen(evidence_fen)),
             (_("差价"), format_fen(obj.price_difference_fen)),
-            (_("单次赔付上限"), format_fen(coverage.per_claim_cap_fen)),
-            (_("人工审核阈值"), format_fen(coverage.review_threshold_fen)),
+            (_("单次赔付上限"), format_fen(policy.per_claim_cap_fen)),
+            (_("人工审核阈值"), format_fen(policy.review_threshold_fen)),
             (_("赔付金额"), format_fen(obj.compensation_fen)),
             (_("已赔付"), format_fen(payout.amount_fen if payout else None)),
             (_("已追回"), format_fen(payout.clawed_back_fen if payout else None)),
             (_("赔付时间"), timezone.localtime(obj.paid_at) if obj.paid_at else "—"),
         ]
         return render_to_string("admin/core/facts.html", {"facts": facts})
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("reports/loss/", view(partial(loss_report, self)), name="claims_report_loss"),
+            path(
+                "reports/turnaround/", view(partial(turnaround_report, self)), name="claims_report_turnaround"
+            ),
+            *super().get_urls(),
+        ]
 
     # --- the review actions -----------------------------------------------------------------
 
@@ -381,14 +356,15 @@ class ClaimAdmin(AuditHistoryMixin, DomainAdmin):
 
     @admin.action(description=_("立即结算所有已通过的理赔"), permissions=["change"])
     def settle_claims(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
-        # Settlement pays every approved claim, not only the selected ones: it is the same
-        # batch job the scheduler runs, started now.
-        paid = services.claims_settle()
+        # Settlement pays every approved claim of the officer's insurers, not only the selected
+        # ones: it is the same batch job the scheduler runs, started now.
+        paid = services.claims_settle(insurer_ids=insurer_ids_of(request.user))
         self.message_user(request, _("已结算 %(count)d 笔已通过的理赔。") % {"count": paid}, messages.SUCCESS)
 
 
 @admin.register(Payout)
-class PayoutAdmin(LedgerAdmin):
+class PayoutAdmin(InsurerFenced, LedgerAdmin):
+    insurer_path = PAYOUT_INSURER
     list_display = (
         "claim_link",
         "amount",
@@ -399,8 +375,8 @@ class PayoutAdmin(LedgerAdmin):
         "transfer_link",
         "created_at",
     )
-    list_filter = (("claim__policy__coverage__insurer", titled_filter(_("保险公司"))),)
-    list_select_related = ("claim__buyer", "claim__policy__coverage__insurer", "transfer")
+    list_filter = ((PAYOUT_INSURER, INSURER_FILTER),)
+    list_select_related = ("claim__buyer", "claim__policy__insurer", "transfer")
     search_fields = ("=claim__number", "claim__buyer__username", "transfer__key")
     date_hierarchy = "created_at"
     fieldsets = (
@@ -422,7 +398,7 @@ class PayoutAdmin(LedgerAdmin):
     )
 
     claim_link = related_column("claim", _("理赔申请"))
-    insurer_link = related_column("claim__policy__coverage__insurer", _("保险公司"))
+    insurer_link = related_column("claim__policy__insurer", _("保险公司"))
     buyer_link = related_column("claim__buyer", _("买家"))
     transfer_link = related_column("transfer", _("资金流水"))
     amount = fen_column("amount_fen", _("赔付金额"))
@@ -433,7 +409,7 @@ class PayoutAdmin(LedgerAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("claim__buyer", "claim__policy__coverage__insurer", "transfer")
+            .select_related("claim__buyer", "claim__policy__insurer", "transfer")
             .annotate(net_fen=F("amount_fen") - F("clawed_back_fen"))
         )
 
@@ -449,12 +425,19 @@ class ReconciliationRunAdmin(LedgerAdmin):
 
     @admin.display(description=_("差异数"))
     def discrepancy_count(self, obj: ReconciliationRun) -> int:
-        return len(obj.discrepancies)
+        return obj.discrepancy_total
 
     @admin.display(description=_("差异"))
     def discrepancy_list(self, obj: ReconciliationRun) -> str:
         if not obj.discrepancies:
             return "—"
-        return format_html_join(
-            mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
+        return format_html(
+            "{}<br>{}",
+            obj.summary(),
+            format_html_join(
+                mark_safe("<br>"), "<code>{}</code> {}", ((d["code"], d["detail"]) for d in obj.discrepancies)
+            ),
         )
+
+
+from claims import admin_drops  # noqa: E402, F401 - registers the price-drop admin

@@ -4,24 +4,26 @@ the claims and payouts of their shops. Every decision is shown check by check.""
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims import rules, selectors
+from claims.errors import refusal
 from claims.models import Claim, Payout
-from claims.services import ClaimRefused, claim_file
+from claims.services import claim_file
 from core.api import (
     IDEMPOTENCY_PARAMETER,
     AuditEventSerializer,
     ClaimFilingThrottle,
     FieldsBuiltOnce,
+    StrictIntegerField,
     error_responses,
     fen_display,
     idempotent,
 )
+from core.numbers import id_or_none
 from core.selectors import audit_history
 from orders.models import OrderLine
 from orders.selectors import orders_for_buyer
@@ -39,7 +41,24 @@ class ReviewReasonSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class PriceEvidenceSerializer(serializers.Serializer):
+    """A price record as the buyer sees it: never another buyer or an order number."""
+
+    platform = serializers.CharField()
+    platform_display = serializers.CharField(source="get_platform_display")
+    shop = serializers.CharField(source="shop.name")
+    observed_at = serializers.DateTimeField()
+    unit_price_fen = serializers.IntegerField()
+    unit_price_display = fen_display("unit_price_fen")
+
+
 class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+    price_evidence = PriceEvidenceSerializer(
+        source="price_record",
+        read_only=True,
+        allow_null=True,
+        help_text="一键理赔 and 自动理赔: the price record that proves the drop (null for an evidence order).",
+    )
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     order = serializers.CharField(source="policy.order_line.order.number", read_only=True)
     line = serializers.IntegerField(source="policy.order_line_id", read_only=True)
@@ -60,7 +79,9 @@ class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "line",
             "title",
             "policy",
+            "source",
             "evidence_order_number",
+            "price_evidence",
             "checks",
             "review_reasons",
             "price_difference_fen",
@@ -83,10 +104,7 @@ class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
     @extend_schema_field(ReviewReasonSerializer(many=True))
     def get_review_reasons(self, claim: Claim) -> list[dict]:
-        return [
-            {"code": code, "message": str(rules.REVIEW_MESSAGES.get(code, code))}
-            for code in claim.review_reasons
-        ]
+        return [{"code": code, "message": rules.review_message(code)} for code in claim.review_reasons]
 
 
 class ClaimDetailSerializer(ClaimSerializer):
@@ -103,7 +121,7 @@ class ClaimDetailSerializer(ClaimSerializer):
 
 class ClaimFileSerializer(serializers.Serializer):
     order = serializers.CharField(max_length=32, help_text="The insured order's number (or its id).")
-    line = serializers.IntegerField(min_value=1, help_text="The insured order line's id.")
+    line = StrictIntegerField(min_value=1, help_text="The insured order line's id.")
     evidence_order_number = serializers.CharField(
         max_length=64, trim_whitespace=False, help_text="The unpaid evidence order's number (举证订单号)."
     )
@@ -120,11 +138,11 @@ def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
     )
     if line is not None and line.order.number != order_ref:
         # An order id is accepted only where no order of the buyer has that number.
-        by_id = order_ref.isdigit() and int(order_ref) == line.order_id
+        by_id = id_or_none(order_ref) == line.order_id
         if not by_id or orders_for_buyer(buyer).filter(number=order_ref).exists():
             line = None
     if line is None:
-        raise ClaimRefused("not_found", _("订单不存在。"))
+        raise refusal("not_found")
     return line
 
 
@@ -156,7 +174,8 @@ class ClaimViewSet(
         description=(
             "Stored at once as `submitted` and adjudicated in the background; read it again for the "
             "decision. Filing the same evidence again while the claim is in flight returns that claim. "
-            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number` (400), "
+            "Refusals: `not_insured`, `already_claimed` (409), `invalid_evidence_number`, "
+            "`evidence_not_found` (400: no order has that number; no claim is kept), "
             "`not_found` (404: no such order or line among the caller's own)."
         ),
         request=ClaimFileSerializer,

@@ -1,165 +1,115 @@
-"""Adjudication (判责): each check has a code, a translated message, and its own stored result.
+"""Adjudication (判责) checks: one declarative list, SPEC's table in order.
 
-The checks read facts only (orders, policy, campaign, the claim's filing time), never the clock, so
-adjudicating late or twice gives the same answer.
+Each check has a code, its messages (failed, passed, and a few words that say the failure in a
+hint or in the skip of a later check), the predicate, and what it needs: the checks that must have
+passed for it to mean anything. A check whose need failed is skipped and names that check
+("未检查:举证订单不存在。"). The checks read facts only (claims/facts.py), never the clock or the
+database, so adjudicating late or twice gives the same answer, and the buyer's hints before filing
+and the staff's comparison run the same evidence checks without a claim.
+
+To add a check, add a ``Check`` to ``CHECKS``; to add a kind of evidence, set ``kinds`` on the
+checks that do not apply to it. The values a check compared go in its params (shown to staff; the
+messages quote only what the claimant may see).
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.encoding import force_str
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import ACTIVE_STATES, Claim
-from insurance.models import PolicyState
-from orders.models import Order, OrderLine, OrderState
+from claims.facts import ORDER, RECORD, Facts, insured_facts, order_evidence
+from core.money import format_fen
+from insurance.models import Policy
+from orders.models import OrderLine, OrderState
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
-# What each code means when the check fails (SPEC's table), and the line shown when it passes.
-MESSAGES: dict[str, tuple[Any, Any]] = {
-    "not_insured": (_("该订单商品没有保价保单。"), _("订单商品已投保价格保障保险。")),
-    "campaign_excluded": (_("本次活动不支持保价理赔(如双11订单)。"), _("活动支持保价理赔。")),
-    "trade_not_successful": (
-        _("原订单未交易成功,或已退款/关闭。"),
-        _("原订单交易成功。"),
-    ),
-    "window_not_open": (_("活动尚未结束,保价期还没有开始。"), _("申请时活动已结束。")),
-    "window_closed": (_("申请时已超过保价期(活动结束后 %(days)s 天)。"), _("申请在保价期内。")),
-    "already_claimed": (_("该保单已有处理中或已赔付的理赔。"), _("该保单没有其他理赔。")),
-    "evidence_not_found": (_("找不到订单号为 %(number)s 的订单。"), _("举证订单存在。")),
-    "evidence_is_original": (_("举证订单不能是原订单本身。"), _("举证订单不是原订单。")),
-    "evidence_other_account": (_("举证订单必须由同一账号下单。"), _("举证订单为同一账号下单。")),
-    "evidence_address_mismatch": (
-        _("举证订单的收货信息(收货人、电话、地址)与原订单不一致。"),
-        _("收货信息一致。"),
-    ),
-    "evidence_sku_mismatch": (_("举证订单不是同一商品或规格不同。"), _("同一商品、同一规格。")),
-    "evidence_quantity_mismatch": (
-        _("举证订单的数量(%(evidence)s)与原订单(%(insured)s)不同。"),
-        _("数量相同。"),
-    ),
-    "evidence_outside_window": (_("举证订单不是在保价期内下单的。"), _("举证订单在保价期内下单。")),
-    "evidence_already_used": (_("该举证订单已用于其他理赔。"), _("举证订单未被其他理赔使用。")),
-    "no_price_drop": (
-        _("举证订单价格 %(evidence)s 不低于原订单实付款 %(paid)s。"),
-        _("价格降低 %(difference)s。"),
-    ),
-}
-CODES = list(MESSAGES)
 
-REVIEW_MESSAGES = {
-    "amount_above_threshold": _("赔付金额超过人工审核阈值。"),
-    "steep_drop": _("降价幅度超过一半,需人工核实。"),
-}
+@dataclass(frozen=True)
+class Skip:
+    """A predicate's answer when the facts it compares are missing: skipped, because of ``needs``."""
+
+    needs: str
 
 
-def check_message(check: dict[str, Any]) -> str:
-    failed, passed = MESSAGES[check["code"]]
-    if check["result"] == SKIPPED:
-        return force_str(_("未检查(前置条件不满足)。"))
-    text = force_str(failed if check["result"] == FAILED else passed)
-    try:
-        return text % check.get("params", {})
-    except (KeyError, TypeError, ValueError):
-        return text
+Outcome = bool | tuple[bool, dict[str, Any]] | Skip
 
 
-@dataclass
-class Verdict:
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    evidence_order: Order | None = None
-    evidence_line: OrderLine | None = None
-
-    def add(self, code: str, ok: bool | None, **params: Any) -> bool:
-        result = SKIPPED if ok is None else PASSED if ok else FAILED
-        self.checks.append({"code": code, "result": result, "params": params})
-        return bool(ok)
-
-    @property
-    def passed(self) -> bool:
-        return all(c["result"] == PASSED for c in self.checks)
-
-    @property
-    def failed_codes(self) -> list[str]:
-        return [c["code"] for c in self.checks if c["result"] == FAILED]
+@dataclass(frozen=True)
+class Check:
+    code: str
+    failed: Promise
+    passed: Promise
+    short: Promise  # the failure in a few words
+    test: Callable[[Facts], Outcome]
+    needs: tuple[str, ...] = ()
+    evidence: bool = False  # about the evidence: also run before filing (hints, staff comparison)
+    kinds: frozenset[str] | None = None  # the evidence kinds it applies to; None: every kind
+    # (failed, passed) for a price record as evidence, where the words above speak of an order
+    record_words: tuple[Promise, Promise] | None = None
 
 
-def _evidence_line(evidence: Order, insured: OrderLine) -> OrderLine | None:
-    """The evidence line for the same catalog product; the same specs first."""
-    product_id = insured.sku.listing.product_id
-    candidates = [line for line in evidence.lines.all() if line.sku.listing.product_id == product_id]
-    candidates.sort(
-        key=lambda line: (line.sku.specs_key != insured.sku.specs_key, line.quantity != insured.quantity)
+def _trade_succeeded(f: Facts) -> Outcome:
+    i = f.insured
+    # The trade must have succeeded when the claim was filed: receipt confirmed before the worker
+    # adjudicates does not make an early claim good.
+    ok = (
+        i.order_state == OrderState.SUCCEEDED
+        and i.succeeded_at is not None
+        and i.succeeded_at <= f.filed_at
+        and i.refunded_fen < i.paid_fen
+        and not i.policy_voided
     )
-    return candidates[0] if candidates else None
+    return ok, {"state": i.order_state, "refunded": i.refunded_fen, "paid": i.paid_fen}
 
 
-def evaluate(claim: Claim) -> Verdict:
-    policy = claim.policy
-    line = policy.order_line
-    order = line.order
-    campaign = line.campaign_item.campaign
-    verdict = Verdict()
-    verdict.add("not_insured", True)
-    verdict.add("campaign_excluded", not campaign.excluded_from_claims)
-    verdict.add(
-        "trade_not_successful",
-        order.state == OrderState.SUCCEEDED
-        and line.refunded_fen < line.paid_fen
-        and policy.state != PolicyState.VOIDED,
-    )
-    verdict.add("window_not_open", claim.filed_at >= policy.window_starts_at)
-    verdict.add("window_closed", claim.filed_at < policy.window_ends_at, days=policy.coverage.window_days)
-    others = Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES).exclude(pk=claim.pk)
-    verdict.add("already_claimed", not others.exists())
+def _line_of_the_product(f: Facts) -> bool:
+    return f.evidence.line is not None and f.evidence.line.product_id == f.insured.product_id
 
-    evidence = (
-        Order.objects.filter(number=claim.evidence_order_number)
-        .prefetch_related("lines__sku__listing")
-        .first()
-    )
-    verdict.evidence_order = evidence
-    if not verdict.add("evidence_not_found", evidence is not None, number=claim.evidence_order_number):
-        for code in CODES[CODES.index("evidence_is_original") :]:
-            verdict.add(code, None)
-        return verdict
-    verdict.add("evidence_is_original", evidence.pk != order.pk)
-    verdict.add("evidence_other_account", evidence.buyer_id == claim.buyer_id)
-    verdict.add("evidence_address_mismatch", evidence.shipping_key == order.shipping_key)
-    ev_line = _evidence_line(evidence, line)
-    verdict.evidence_line = ev_line
-    same_sku = ev_line is not None and ev_line.sku.specs_key == line.sku.specs_key
-    verdict.add("evidence_sku_mismatch", same_sku)
-    if ev_line is None:
-        verdict.add("evidence_quantity_mismatch", None)
-    else:
-        verdict.add(
-            "evidence_quantity_mismatch",
-            ev_line.quantity == line.quantity,
-            evidence=ev_line.quantity,
-            insured=line.quantity,
-        )
-    verdict.add(
-        "evidence_outside_window",
-        policy.window_starts_at <= evidence.created_at < policy.window_ends_at,
-    )
-    used = Claim.objects.filter(evidence_order=evidence, state__in=ACTIVE_STATES).exclude(pk=claim.pk)
-    verdict.add("evidence_already_used", not used.exists())
-    if ev_line is None or not same_sku:
-        verdict.add("no_price_drop", None)
-    else:
-        from core.money import format_fen
 
-        difference = line.paid_fen - ev_line.paid_fen
-        verdict.add(
-            "no_price_drop",
-            difference > 0,
-            evidence=format_fen(ev_line.paid_fen),
-            paid=format_fen(line.paid_fen),
-            difference=format_fen(max(difference, 0)),
-        )
-    return verdict
+def _same_product_and_specs(f: Facts) -> Outcome:
+    line = f.evidence.line
+    if not _line_of_the_product(f):
+        return False, {"differs": "product"}
+    same = line.specs_key == f.insured.specs_key
+    return same, {} if same else {
+        "differs": "specs",
+        "evidence": line.specs_key,
+        "insured": f.insured.specs_key,
+    }
+
+
+def _same_shipping(f: Facts) -> Outcome:
+    parts = ("recipient", "phone", "address")
+    differs = [
+        p for p, a, b in zip(parts, f.evidence.shipping_key, f.insured.shipping_key, strict=True) if a != b
+    ]
+    return not differs, {"differs": differs} if differs else {}
+
+
+def _same_quantity(f: Facts) -> Outcome:
+    if not _line_of_the_product(f):
+        return Skip("evidence_sku_mismatch")
+    return f.evidence.line.quantity == f.insured.quantity, {
+        "evidence": f.evidence.line.quantity,
+        "insured": f.insured.quantity,
+    }
+
+
+def _placed_in_window(f: Facts) -> Outcome:
+    return f.insured.window_contains(f.evidence.created_at)
+
+
+def _price_dropped(f: Facts) -> Outcome:
+    evidence, paid = f.evidence.line.paid_fen, f.insured.paid_fen
+    return evidence < paid, {
+        "evidence": format_fen(evidence),
+        "paid": format_fen(paid),
+        "difference": format_fen(max(paid - evidence, 0)),
+    }
 
 
 def compensation(*, paid_fen: int, refunded_fen: int, difference_fen: int, cap_fen: int | None) -> int:
@@ -173,12 +123,303 @@ def compensation(*, paid_fen: int, refunded_fen: int, difference_fen: int, cap_f
     return max(amount, 0)
 
 
-def review_reasons(
-    *, amount_fen: int, paid_fen: int, evidence_fen: int, threshold_fen: int | None
-) -> list[str]:
-    reasons = []
-    if threshold_fen is not None and amount_fen > threshold_fen:
-        reasons.append("amount_above_threshold")
-    if evidence_fen * 2 < paid_fen:
-        reasons.append("steep_drop")
-    return reasons
+def compensation_for(f: Facts) -> int:
+    """What the evidence's price difference pays on the insured line today."""
+    return compensation(
+        paid_fen=f.insured.paid_fen,
+        refunded_fen=f.insured.refunded_fen,
+        difference_fen=f.insured.paid_fen - f.evidence.line.paid_fen,
+        cap_fen=f.insured.cap_fen,
+    )
+
+
+def _something_to_pay(f: Facts) -> Outcome:
+    amount = compensation_for(f)
+    return amount > 0, {
+        "amount": format_fen(amount),
+        "difference": format_fen(f.insured.paid_fen - f.evidence.line.paid_fen),
+        "refunded": format_fen(f.insured.refunded_fen),
+    }
+
+
+CHECKS: list[Check] = [
+    Check(
+        "not_insured",
+        _("该订单商品没有保价保单。"),
+        _("订单商品已投保价格保障保险。"),
+        _("没有保单"),
+        lambda f: True,  # a claim exists only for an insured line (claim_file refuses the others)
+    ),
+    Check(
+        "campaign_excluded",
+        _("本次活动不支持保价理赔(如双11订单)。"),
+        _("活动支持保价理赔。"),
+        _("活动不支持保价理赔"),
+        lambda f: not f.insured.campaign_excluded,
+    ),
+    Check(
+        "trade_not_successful",
+        _("原订单未交易成功,或已退款/关闭。"),
+        _("原订单交易成功。"),
+        _("原订单未交易成功"),
+        _trade_succeeded,
+    ),
+    Check(
+        "window_not_open",
+        _("活动尚未结束,保价期还没有开始。"),
+        _("申请时活动已结束。"),
+        _("保价期未开始"),
+        lambda f: f.insured.window_phase(f.filed_at) != "before",
+    ),
+    Check(
+        "window_closed",
+        _("申请时已超过保价期(活动结束后 %(days)s 天)。"),
+        _("申请在保价期内。"),
+        _("已过保价期"),
+        lambda f: (f.insured.window_phase(f.filed_at) != "closed", {"days": f.insured.window_days}),
+    ),
+    Check(
+        "already_claimed",
+        _("该保单已有处理中或已赔付的理赔。"),
+        _("该保单没有其他理赔。"),
+        _("已有理赔"),
+        lambda f: not f.other_claim_active,
+    ),
+    Check(
+        "evidence_not_found",
+        _("找不到订单号为 %(number)s 的订单。"),
+        _("举证订单存在。"),
+        _("举证订单不存在"),
+        lambda f: (f.evidence.found, {"number": f.evidence.number}),
+        evidence=True,
+        record_words=(_("成交价记录不存在。"), _("成交价记录存在。")),
+    ),
+    Check(
+        "evidence_is_original",
+        _("举证订单不能是原订单本身。"),
+        _("举证订单不是原订单。"),
+        _("是原订单本身"),
+        lambda f: f.evidence.order_id is None or f.evidence.order_id != f.insured.order_id,
+        needs=("evidence_not_found",),
+        evidence=True,
+        record_words=(_("成交价记录来自原订单本身。"), _("成交价记录不是原订单本身。")),
+    ),
+    # Once this fails nothing more is compared: another buyer's order reveals nothing of itself.
+    Check(
+        "evidence_other_account",
+        _("举证订单必须由同一账号下单。"),
+        _("举证订单为同一账号下单。"),
+        _("不是同一账号下单"),
+        lambda f: f.evidence.buyer_id == f.claimant_id,
+        needs=("evidence_not_found",),
+        evidence=True,
+        kinds=frozenset({ORDER}),
+    ),
+    Check(
+        "evidence_address_mismatch",
+        _("举证订单的收货信息(收货人、电话、地址)与原订单不一致。"),
+        _("收货信息一致。"),
+        _("收货信息不同"),
+        _same_shipping,
+        needs=("evidence_other_account",),
+        evidence=True,
+        kinds=frozenset({ORDER}),
+    ),
+    Check(
+        "evidence_sku_mismatch",
+        _("举证订单不是同一商品或规格不同。"),
+        _("同一商品、同一规格。"),
+        _("商品或规格不同"),
+        _same_product_and_specs,
+        needs=("evidence_not_found", "evidence_other_account"),
+        evidence=True,
+        record_words=(_("成交价记录不是同一商品或规格不同。"), _("同一商品、同一规格。")),
+    ),
+    Check(
+        "evidence_quantity_mismatch",
+        _("举证订单的数量(%(evidence)s)与原订单(%(insured)s)不同。"),
+        _("数量相同。"),
+        _("数量不同"),
+        _same_quantity,
+        needs=("evidence_other_account",),
+        evidence=True,
+        kinds=frozenset({ORDER}),
+    ),
+    Check(
+        "evidence_outside_window",
+        _("举证订单不是在保价期内下单的。"),
+        _("举证订单在保价期内下单。"),
+        _("不在保价期内下单"),
+        _placed_in_window,
+        needs=("evidence_not_found", "evidence_other_account"),
+        evidence=True,
+        record_words=(_("成交价记录不在保价期内。"), _("成交价记录在保价期内。")),
+    ),
+    Check(
+        "evidence_already_used",
+        _("该举证订单已用于其他理赔。"),
+        _("举证订单未被其他理赔使用。"),
+        _("已用于其他理赔"),
+        lambda f: not f.evidence.used_elsewhere,
+        needs=("evidence_other_account",),
+        evidence=True,
+        kinds=frozenset({ORDER}),
+    ),
+    # The whole line is compared, so only the same specs and the same quantity say anything.
+    Check(
+        "no_price_drop",
+        _("举证订单价格 %(evidence)s 不低于原订单实付款 %(paid)s。"),
+        _("价格降低 %(difference)s。"),
+        _("价格未降低"),
+        _price_dropped,
+        needs=("evidence_sku_mismatch", "evidence_quantity_mismatch"),
+        evidence=True,
+        record_words=(
+            _("同款成交价按相同数量计 %(evidence)s,不低于原订单实付款 %(paid)s。"),
+            _("价格降低 %(difference)s。"),
+        ),
+    ),
+    Check(
+        "no_compensation",
+        _("按原订单已退款的比例折算后,赔付金额为 ¥0.00(差价 %(difference)s,已退款 %(refunded)s)。"),
+        _("赔付金额大于零。"),
+        _("赔付金额为零"),
+        _something_to_pay,
+        needs=("trade_not_successful", "no_price_drop"),
+        evidence=True,
+    ),
+]
+BY_CODE: dict[str, Check] = {check.code: check for check in CHECKS}
+CODES = [check.code for check in CHECKS]
+
+
+def _applies(check: Check, facts: Facts, evidence_only: bool) -> bool:
+    if evidence_only and not check.evidence:
+        return False
+    return check.kinds is None or facts.evidence.kind in check.kinds
+
+
+def _outcome(check: Check, facts: Facts, causes: dict[str, str | None]) -> dict[str, Any]:
+    for need in check.needs:
+        if need in causes and causes[need] is not None:  # a need not run (another kind) is no need
+            return {"code": check.code, "result": SKIPPED, "params": {"needs": causes[need]}}
+    outcome = check.test(facts)
+    if isinstance(outcome, Skip):
+        return {
+            "code": check.code,
+            "result": SKIPPED,
+            "params": {"needs": causes.get(outcome.needs) or outcome.needs},
+        }
+    ok, params = outcome if isinstance(outcome, tuple) else (outcome, {})
+    if check.record_words is not None and facts.evidence.kind == RECORD:
+        params = {**params, "kind": RECORD}  # read in the record's words
+    return {"code": check.code, "result": PASSED if ok else FAILED, "params": params}
+
+
+def _cause(result: dict[str, Any]) -> str | None:
+    """None for a pass, else the failed check behind the result."""
+    if result["result"] == PASSED:
+        return None
+    return result["code"] if result["result"] == FAILED else result["params"]["needs"]
+
+
+def evaluate(facts: Facts, *, evidence_only: bool = False) -> list[dict[str, Any]]:
+    """Every check that applies, in order: ``{"code", "result", "params"}`` each. A skipped check's
+    params name the failed check it needed (the first cause, however deep)."""
+    results = []
+    causes: dict[str, str | None] = {}  # code → None if it passed, else the failed check behind it
+    for check in CHECKS:
+        if not _applies(check, facts, evidence_only):
+            continue
+        result = _outcome(check, facts, causes)
+        causes[check.code] = _cause(result)
+        results.append(result)
+    return results
+
+
+def failed_check(code: str, **params: Any) -> dict[str, Any]:
+    """A check failed by an event after adjudication (a refund), in the stored shape."""
+    return {"code": BY_CODE[code].code, "result": FAILED, "params": params}
+
+
+def check_message(check: dict[str, Any]) -> str:
+    """A stored check in the reader's language. A skipped check says which check it needed."""
+    rule = BY_CODE.get(check.get("code"))
+    if rule is None:
+        return ""
+    params = check.get("params") or {}
+    if check.get("result") == SKIPPED:
+        needed = BY_CODE.get(params.get("needs"))
+        if needed is None:  # stored before skips named their cause
+            return force_str(_("未检查(前置条件不满足)。"))
+        return force_str(_("未检查:%(reason)s。")) % {"reason": force_str(needed.short)}
+    failed, passed = (
+        rule.record_words
+        if rule.record_words and params.get("kind") == RECORD
+        else (rule.failed, rule.passed)
+    )
+    text = force_str(failed if check.get("result") == FAILED else passed)
+    try:
+        return text % params
+    except (KeyError, TypeError, ValueError):
+        return text
+
+
+# --- review reasons: a claim that passes every check but needs a person first -----------------
+#
+# Each returns the values it compared when staff must look (None when they need not). Add a
+# reason by adding a ``ReviewRule`` to ``REVIEW_RULES``.
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    code: str
+    message: Promise
+    # (facts, compensation in fen) → the values compared when staff must look, else None
+    test: Callable[[Facts, int], dict[str, Any] | None]
+
+
+def _above_threshold(f: Facts, amount_fen: int) -> dict[str, Any] | None:
+    threshold = f.insured.review_threshold_fen
+    if threshold is None or amount_fen <= threshold:
+        return None
+    return {"amount_fen": amount_fen, "threshold_fen": threshold}
+
+
+def _steep_drop(f: Facts, amount_fen: int) -> dict[str, Any] | None:
+    evidence, paid = f.evidence.line.paid_fen, f.insured.paid_fen
+    return {"evidence_fen": evidence, "paid_fen": paid} if evidence * 2 < paid else None
+
+
+REVIEW_RULES: list[ReviewRule] = [
+    ReviewRule("amount_above_threshold", _("赔付金额超过人工审核阈值。"), _above_threshold),
+    ReviewRule("steep_drop", _("降价幅度超过一半,需人工核实。"), _steep_drop),
+]
+REVIEW_MESSAGES: dict[str, Promise] = {rule.code: rule.message for rule in REVIEW_RULES}
+
+
+def review_message(code: str) -> str:
+    return force_str(REVIEW_MESSAGES.get(code, code))
+
+
+def evidence_hints(
+    insured_line: OrderLine, candidate: OrderLine, policy: Policy, *, claimant_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The evidence checks of ``candidate`` (a line of a possible evidence order) against the
+    insured line, before any claim: what the buyer is warned about and what staff compare.
+
+    The claimant is the insured order's buyer unless given. The caller loads the lines' orders,
+    SKUs and listings, and the policy's coverage and campaign.
+    """
+    insured = insured_facts(policy, insured_line)
+    facts = Facts(
+        insured=insured,
+        evidence=order_evidence(candidate.order, candidate),
+        claimant_id=insured.buyer_id if claimant_id is None else claimant_id,
+    )
+    return evaluate(facts, evidence_only=True)
+
+
+def hint_notes(checks: list[dict[str, Any]]) -> list[str]:
+    """The failed checks in a few words each ("数量不同"), for a badge beside a candidate."""
+    return [force_str(BY_CODE[c["code"]].short) for c in checks if c["result"] == FAILED]

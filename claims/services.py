@@ -13,27 +13,25 @@ from django.utils.translation import gettext_lazy as _
 from alipay.models import Account, AccountKind, Transfer, TransferKind
 from alipay.services import Leg, insurer_account, transfer_post, transfers_post_query, user_account
 from claims import rules
+from claims.decision import Decision, decide
+from claims.errors import refusal
+from claims.facts import claim_facts
 from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
-from core.errors import InvalidInput, ServiceError
+from claims.notifications import tell_claim_decided, tell_claim_filed, tell_payouts
+from claims.selectors import claims_of_insurers
 from core.i18n import stored_text
 from core.numbers import new_number
 from core.queue import enqueue_on_commit
 from core.services import audit_record, audit_record_query
-from insurance.models import Coverage, Insurer, Policy
+from insurance.models import Insurer, Policy
 from insurance.services import policies_mark_claimed
-from orders.models import OrderLine
-
-
-class ClaimRefused(ServiceError):
-    pass
+from orders.models import Order, OrderLine
 
 
 def _normalise_number(raw: str) -> str:
     number = unicodedata.normalize("NFKC", raw if isinstance(raw, str) else "").strip()
     if not number or len(number) > 32 or not number.isascii() or not number.isalnum():
-        raise InvalidInput(
-            "invalid_evidence_number", _("请输入正确的举证订单号(只含数字或字母,最多 32 位)。")
-        )
+        raise refusal("invalid_evidence_number")
     return number
 
 
@@ -53,21 +51,24 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
     """申请理赔: file a claim for an insured order line with an evidence order's number.
 
     The claim is stored at once and adjudicated by a worker after commit. Filing the same
-    evidence again while the claim is in flight returns that claim.
+    evidence again while the claim is in flight returns that claim. A number no order has is
+    refused at once (``evidence_not_found``): a typo leaves no rejected claim behind.
     """
     number = _normalise_number(evidence_order_number)
     if order_line.order.buyer_id != buyer.pk:
-        raise ClaimRefused("not_found", _("订单不存在。"))
+        raise refusal("not_found")
     with transaction.atomic():
         policy = Policy.objects.select_for_update().filter(order_line=order_line).first()
         if policy is None:
-            raise ClaimRefused("not_insured", rules.MESSAGES["not_insured"][0])
+            raise refusal("not_insured")
         policy.order_line = order_line  # the caller's instance (and what it holds): not read again
         active = Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES).first()
         if active is not None:
             if active.evidence_order_number == number and active.state != ClaimState.PAID:
                 return active
-            raise ClaimRefused("already_claimed", rules.MESSAGES["already_claimed"][0])
+            raise refusal("already_claimed")
+        if not Order.objects.filter(number=number).exists():
+            raise refusal("evidence_not_found", number=number)
         # The policy's lock makes a second active claim impossible here; the unique index is the
         # last word all the same (no savepoint: refusing rolls the whole filing back).
         try:
@@ -79,7 +80,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
                 filed_at=timezone.now(),
             )
         except IntegrityError:
-            raise ClaimRefused("already_claimed", rules.MESSAGES["already_claimed"][0]) from None
+            raise refusal("already_claimed") from None
         audit_record(
             subject=claim,
             action="claim_file",
@@ -88,81 +89,74 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
             data={"evidence_order_number": number},
         )
         _adjudicate_later(claim)
+        tell_claim_filed(claim)
     return claim
 
 
-def claim_adjudicate(*, claim: Claim) -> Claim:
-    """判责: run every check, store each result, and approve, reject or send to review.
-
-    Only a 'submitted' claim is adjudicated; a repeat finds it decided and does nothing.
-    """
-    with transaction.atomic():
-        # Lock the insured line first, as a refund does (order → line → policy → claim): a refund
-        # that lands now waits, and adjudication never reads a refunded amount about to change.
-        line_id = Claim.objects.filter(pk=claim.pk).values_list("policy__order_line_id", flat=True).get()
-        OrderLine.objects.select_for_update().filter(pk=line_id).exists()
-        claim = (
-            Claim.objects.select_for_update(of=("self",))
-            .select_related(
-                "policy__coverage",
-                "policy__order_line__order",
-                "policy__order_line__sku__listing",
-                "policy__order_line__campaign_item__campaign",
-            )
-            .get(pk=claim.pk)
+def _claim_for_decision(pk: int) -> Claim:
+    """The claim, locked with everything its facts are read from."""
+    # Lock the insured line first, as a refund does (order → line → policy → claim): a refund
+    # that lands now waits, and adjudication never reads a refunded amount about to change.
+    line_id = Claim.objects.filter(pk=pk).values_list("policy__order_line_id", flat=True).get()
+    OrderLine.objects.select_for_update().filter(pk=line_id).exists()
+    return (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related(
+            "policy__coverage",
+            "policy__order_line__order",
+            "policy__order_line__sku__listing",
+            "policy__order_line__campaign_item__campaign",
+            "price_record",
         )
+        .get(pk=pk)
+    )
+
+
+def _decision_apply(claim: Claim, decision: Decision) -> None:
+    claim.state = decision.state
+    claim.checks = decision.checks
+    claim.decided_at = timezone.now()
+    claim.price_difference_fen = decision.price_difference_fen
+    claim.compensation_fen = decision.compensation_fen
+    # The evidence order is linked only to a claim that may use it (the unique constraint
+    # keeps one evidence order behind one live claim).
+    claim.evidence_order_id = decision.evidence_order_id
+    claim.review_reasons = [reason.code for reason in decision.review_reasons]
+    if claim.state == ClaimState.IN_REVIEW:
+        claim.review_started_at = claim.decided_at
+    claim.save(
+        update_fields=[
+            "state",
+            "checks",
+            "decided_at",
+            "price_difference_fen",
+            "compensation_fen",
+            "evidence_order",
+            "review_reasons",
+            "review_started_at",
+        ]
+    )
+    audit_record(
+        subject=claim,
+        action="claim_adjudicate",
+        from_state=ClaimState.SUBMITTED,
+        to_state=claim.state,
+        reason=decision.why,
+        data={"review": {reason.code: reason.params for reason in decision.review_reasons}}
+        if decision.review_reasons
+        else None,
+    )
+
+
+def claim_adjudicate(*, claim: Claim) -> Claim:
+    """判责: decide from the facts (claims.decision), store every check's result, and approve,
+    reject or send to review. Only a 'submitted' claim is adjudicated; a repeat does nothing."""
+    with transaction.atomic():
+        claim = _claim_for_decision(claim.pk)
         if claim.state != ClaimState.SUBMITTED:
             return claim
-        verdict = rules.evaluate(claim)
-        claim.checks = verdict.checks
-        claim.decided_at = timezone.now()
-        # The evidence order is linked only to a claim that may use it (the unique constraint
-        # keeps one evidence order behind one live claim).
-        if verdict.passed:
-            line = claim.policy.order_line
-            coverage = claim.policy.coverage
-            difference = line.paid_fen - verdict.evidence_line.paid_fen
-            amount = rules.compensation(
-                paid_fen=line.paid_fen,
-                refunded_fen=line.refunded_fen,
-                difference_fen=difference,
-                cap_fen=coverage.per_claim_cap_fen,
-            )
-            claim.price_difference_fen = difference
-            claim.compensation_fen = amount or None
-            claim.evidence_order = verdict.evidence_order
-            claim.review_reasons = rules.review_reasons(
-                amount_fen=amount,
-                paid_fen=line.paid_fen,
-                evidence_fen=verdict.evidence_line.paid_fen,
-                threshold_fen=coverage.review_threshold_fen,
-            )
-            if not amount:
-                claim.state = ClaimState.REJECTED
-            elif claim.review_reasons:
-                claim.state = ClaimState.IN_REVIEW
-            else:
-                claim.state = ClaimState.APPROVED
-        else:
-            claim.state = ClaimState.REJECTED
-        claim.save(
-            update_fields=[
-                "checks",
-                "decided_at",
-                "price_difference_fen",
-                "compensation_fen",
-                "evidence_order",
-                "review_reasons",
-                "state",
-            ]
-        )
-        audit_record(
-            subject=claim,
-            action="claim_adjudicate",
-            from_state=ClaimState.SUBMITTED,
-            to_state=claim.state,
-            reason=",".join(verdict.failed_codes or claim.review_reasons),
-        )
+        _decision_apply(claim, decide(claim_facts(claim)))
+        tell_claim_decided(claim)
         if claim.state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -170,20 +164,26 @@ def claim_adjudicate(*, claim: Claim) -> Claim:
 
 def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_state: str) -> Claim:
     if not (staff.is_active and staff.is_staff and staff.has_perm("claims.change_claim")):
-        raise ClaimRefused("not_staff", _("只有保险公司审核人员可以审核理赔。"))
+        raise refusal("not_staff")
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput("reason_required", _("请填写审核意见。"))
+        raise refusal("reason_required")
     if len(reason) > 2_000:
-        raise InvalidInput("reason_too_long", _("审核意见不能超过 2000 字。"))
+        raise refusal("reason_too_long")
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim.pk)
+        # An officer decides only the claims of the insurers they work for; to anybody else the
+        # claim does not exist. And nobody decides a claim they filed themselves as a buyer.
+        if not claims_of_insurers(staff).filter(pk=claim.pk).exists():
+            raise refusal("claim_not_found")
+        if claim.buyer_id == staff.pk:
+            raise refusal("own_claim")
         # A repeat finds its own decision, even when settlement has paid the approved claim since.
         done = {to_state, ClaimState.PAID} if to_state == ClaimState.APPROVED else {to_state}
         if claim.state in done and claim.decided_by_id == staff.pk:
             return claim
         if claim.state != ClaimState.IN_REVIEW:
-            raise ClaimRefused("claim_not_in_review", _("只有人工审核中的理赔可以审核。"))
+            raise refusal("claim_not_in_review")
         claim.state = to_state
         claim.decided_by = staff
         claim.decided_at = timezone.now()
@@ -197,6 +197,7 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
             to_state=to_state,
             reason=reason,
         )
+        tell_claim_decided(claim)
         if to_state == ClaimState.APPROVED:
             _settle_later()
     return claim
@@ -215,8 +216,9 @@ def _db_time(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _claim_batch(*, batch_size: int, now: datetime) -> int:
-    """Compare-and-set a batch of approved claims to 'paid', marked by ``now``.
+def _claim_batch(*, batch_size: int, now: datetime, insurer_ids: list[int] | None) -> int:
+    """Compare-and-set a batch of approved claims to 'paid', marked by ``now`` (only the claims
+    of ``insurer_ids`` when given).
 
     On PostgreSQL the batch is chosen with ``FOR UPDATE SKIP LOCKED``, so concurrent settlers take
     disjoint batches instead of queueing on the same rows; SQLite has a single writer anyway.
@@ -225,14 +227,28 @@ def _claim_batch(*, batch_size: int, now: datetime) -> int:
     # The policy rows are locked first, in the order every path uses (policy → claim): a refund
     # voiding a policy and a settler paying its claim queue instead of deadlocking.
     lock = " FOR UPDATE OF p SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    only, only_params = "", []
+    if insurer_ids is not None:
+        if not insurer_ids:
+            return 0
+        marks = ", ".join(["%s"] * len(insurer_ids))
+        only = f" AND p.insurer_id IN ({marks})"
+        only_params = list(insurer_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             # The outer state check is the compare-and-set: the subquery reads claims without
             # locking them, so a claim another settler paid a moment ago can come back from it.
             f"UPDATE {table} SET state = %s, paid_at = %s WHERE state = %s AND id IN "
             f"(SELECT c.id FROM {table} c JOIN {policy} p ON p.id = c.policy_id "
-            f"WHERE c.state = %s ORDER BY c.id LIMIT %s{lock})",
-            [ClaimState.PAID, _db_time(now), ClaimState.APPROVED, ClaimState.APPROVED, batch_size],
+            f"WHERE c.state = %s{only} ORDER BY c.id LIMIT %s{lock})",
+            [
+                ClaimState.PAID,
+                _db_time(now),
+                ClaimState.APPROVED,
+                ClaimState.APPROVED,
+                *only_params,
+                batch_size,
+            ],
         )
         return cursor.rowcount
 
@@ -260,28 +276,30 @@ def _ensure_buyer_accounts(batch: QuerySet[Claim]) -> None:
         )
 
 
-def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None = None) -> int:
+def claims_settle_batch(
+    *, batch_size: int | None = None, now: datetime | None = None, insurer_ids: list[int] | None = None
+) -> int:
     """Pay one batch of approved claims into buyers' balances, exactly once.
 
     One transaction: claim the batch (approved → paid, compare-and-set), post its payouts as
     ledger transfers, write the payout rows, mark the policies claimed, and audit — each a single
     set-based statement. The one-to-one payout per claim and the unique transfer key
     ``payout:claim:<id>`` make a second payout impossible even if two settlers raced.
+    ``insurer_ids`` limits the batch to those insurers' claims (an officer settling their own).
     """
     batch_size = batch_size or settings.BAOJIA["BATCH_SIZE"]
     now = now or timezone.now()
     with transaction.atomic():
-        count = _claim_batch(batch_size=batch_size, now=now)
+        count = _claim_batch(batch_size=batch_size, now=now, insurer_ids=insurer_ids)
         if not count:
             return 0
         batch = Claim.objects.filter(state=ClaimState.PAID, paid_at=now)
         _ensure_buyer_accounts(batch)
-        for insurer in Insurer.objects.filter(coverages__policies__claims__in=batch).distinct():
+        for insurer in Insurer.objects.filter(policies__claims__in=batch).distinct():
             insurer_account(code=insurer.code, name=insurer.name)
-        claim, policy, coverage, insurer, account, transfer = (
+        claim, policy, insurer, account, transfer = (
             Claim._meta.db_table,
             Policy._meta.db_table,
-            Coverage._meta.db_table,
             Insurer._meta.db_table,
             Account._meta.db_table,
             Transfer._meta.db_table,
@@ -289,8 +307,9 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
         rows_sql = (
             f"SELECT %s || c.id AS key, %s || c.number AS memo, %s || c.id AS reference, "
             f"ia.id AS debit, ba.id AS credit, c.compensation_fen AS amount FROM {claim} c "
-            f"JOIN {policy} p ON p.id = c.policy_id JOIN {coverage} cv ON cv.id = p.coverage_id "
-            f"JOIN {insurer} i ON i.id = cv.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
+            # The policy's own insurer pays: the one that underwrote it when it was issued.
+            f"JOIN {policy} p ON p.id = c.policy_id "
+            f"JOIN {insurer} i ON i.id = p.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
             f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %s "
             "WHERE c.state = %s AND c.paid_at = %s"
         )
@@ -318,14 +337,17 @@ def claims_settle_batch(*, batch_size: int | None = None, now: datetime | None =
         audit_record_query(
             queryset=batch, action="claim_settle", from_state=ClaimState.APPROVED, to_state=ClaimState.PAID
         )
+        tell_payouts(batch)
         policies_mark_claimed(policies=Policy.objects.filter(pk__in=batch.values("policy_id")), now=now)
     return count
 
 
-def claims_settle(*, batch_size: int | None = None, max_batches: int | None = None) -> int:
+def claims_settle(
+    *, batch_size: int | None = None, max_batches: int | None = None, insurer_ids: list[int] | None = None
+) -> int:
     paid = batches = 0
     while max_batches is None or batches < max_batches:
-        done = claims_settle_batch(batch_size=batch_size)
+        done = claims_settle_batch(batch_size=batch_size, insurer_ids=insurer_ids)
         if not done:
             break
         paid += done
@@ -353,6 +375,27 @@ def claims_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return {"requeued": len(stuck), "settle": int(approved)}
 
 
+def _claims_reject_for_refund(*, policy: Policy) -> None:
+    """A line refunded in full ends every claim still in flight on it: the trade did not succeed."""
+    for claim in Claim.objects.select_for_update().filter(
+        policy=policy, state__in=[ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED]
+    ):
+        from_state = claim.state
+        claim.state = ClaimState.REJECTED
+        claim.decided_at = timezone.now()
+        claim.decision_reason = str(rules.BY_CODE["trade_not_successful"].failed)
+        claim.checks = [*claim.checks, rules.failed_check("trade_not_successful")]
+        claim.save(update_fields=["state", "decided_at", "decision_reason", "checks"])
+        audit_record(
+            subject=claim,
+            action="claim_reject_refund",
+            from_state=from_state,
+            to_state=claim.state,
+            reason="order refunded",
+        )
+        tell_claim_decided(claim)
+
+
 def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
     """A partial refund while a claim waits for staff or settlement lowers what it will pay, as
     if the refund had come before adjudication (no payout exists yet to claw back from)."""
@@ -363,7 +406,7 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
             paid_fen=line.paid_fen,
             refunded_fen=line.refunded_fen,
             difference_fen=claim.price_difference_fen or 0,
-            cap_fen=policy.coverage.per_claim_cap_fen,
+            cap_fen=policy.per_claim_cap_fen,
         )
         if amount == claim.compensation_fen:
             continue
@@ -383,34 +426,8 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
         )
 
 
-def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -> None:
-    """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected;
-    a payout already made is clawed back in proportion to what was refunded."""
-    policy = Policy.objects.filter(order_line=line).select_related("coverage__insurer").first()
-    if policy is None:
-        return
-    if line.refunded_fen >= line.paid_fen:
-        for claim in Claim.objects.select_for_update().filter(
-            policy=policy, state__in=[ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED]
-        ):
-            from_state = claim.state
-            claim.state = ClaimState.REJECTED
-            claim.decided_at = timezone.now()
-            claim.decision_reason = str(rules.MESSAGES["trade_not_successful"][0])
-            claim.checks = [
-                *claim.checks,
-                {"code": "trade_not_successful", "result": rules.FAILED, "params": {}},
-            ]
-            claim.save(update_fields=["state", "decided_at", "decision_reason", "checks"])
-            audit_record(
-                subject=claim,
-                action="claim_reject_refund",
-                from_state=from_state,
-                to_state=claim.state,
-                reason="order refunded",
-            )
-    else:
-        _claims_reduce_for_refund(policy=policy, line=line)
+def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
+    """A payout already made gives back what the refund no longer allows, once per refund."""
     payout = (
         Payout.objects.select_for_update(of=("self",))
         .filter(claim__policy=policy)
@@ -423,20 +440,18 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
         paid_fen=line.paid_fen,
         refunded_fen=line.refunded_fen,
         difference_fen=payout.claim.price_difference_fen or 0,
-        cap_fen=policy.coverage.per_claim_cap_fen,
+        cap_fen=policy.per_claim_cap_fen,
     )
     clawback = payout.amount_fen - payout.clawed_back_fen - allowed
     if clawback <= 0:
         return
+    insurer = policy.insurer
     transfer_post(
         key=f"clawback:claim:{payout.claim_id}:{line.refunded_fen}",
         kind=TransferKind.CLAWBACK,
         legs=[
             Leg(user_account(user=line.order.buyer, kind=AccountKind.BUYER), -clawback),
-            Leg(
-                insurer_account(code=policy.coverage.insurer.code, name=policy.coverage.insurer.name),
-                clawback,
-            ),
+            Leg(insurer_account(code=insurer.code, name=insurer.name), clawback),
         ],
         memo=stored_text(_("理赔款追回 %(claim)s"), claim=payout.claim.number),
         reference=f"claim:{payout.claim_id}",
@@ -449,3 +464,16 @@ def claims_after_refund(*, line: OrderLine, amount_fen: int, full_order: bool) -
         reason="order refunded after payout",
         data={"amount_fen": clawback},
     )
+
+
+def claims_after_refund(*, line: OrderLine) -> None:
+    """Subscribed to order refunds: claims still in flight on a fully refunded line are rejected,
+    those on a partly refunded one pay less; a payout already made is clawed back in proportion."""
+    policy = Policy.objects.filter(order_line=line).select_related("insurer").first()
+    if policy is None:
+        return
+    if line.refunded_fen >= line.paid_fen:
+        _claims_reject_for_refund(policy=policy)
+    else:
+        _claims_reduce_for_refund(policy=policy, line=line)
+    _payout_claw_back(policy=policy, line=line)

@@ -11,6 +11,7 @@ from rest_framework.routers import SimpleRouter
 
 from alipay.api import BalanceView, EntryViewSet
 from claims.api import ClaimViewSet, SellerClaimViewSet, SellerPayoutViewSet
+from claims.api_drops import PriceDropViewSet
 from core.api import AuthTokenView, MeView, api_not_found
 from insurance.api import (
     InsurerViewSet,
@@ -18,6 +19,7 @@ from insurance.api import (
     SellerPolicyViewSet,
     StorefrontCampaignItemViewSet,
 )
+from notices.api import NoticeViewSet
 from orders.api import AddressViewSet, OrderViewSet, SellerCampaignViewSet, SellerOrderViewSet
 from shops.api import SellerListingViewSet, SellerShopViewSet, SellerSkuViewSet
 
@@ -26,6 +28,8 @@ router = SimpleRouter()
 router.register("addresses", AddressViewSet, basename="address")
 router.register("orders", OrderViewSet, basename="order")
 router.register("claims", ClaimViewSet, basename="claim")
+router.register("price-drops", PriceDropViewSet, basename="price-drop")
+router.register("notices", NoticeViewSet, basename="notice")
 router.register("alipay/entries", EntryViewSet, basename="alipay-entry")
 router.register("insurers", InsurerViewSet, basename="insurer")
 # public

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "alipay",
+    "notices",
     "shops",
     "orders",
     "insurance",
@@ -98,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.buyer.notices.unread_notices",
             ],
         },
     },
@@ -129,10 +131,20 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must point at SQLite or PostgreSQL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttles, idempotency) ----------------------------------------------------------
+# --- Cache (the API's throttles) ------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            # Degrades instead of failing: while Redis is down the throttles count in each process's
+            # memory and a warning is logged; filing and logging in go on (core/cache.py).
+            "BACKEND": "core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "REDIS_DOWN_RETRY_SECONDS": env.float("REDIS_DOWN_RETRY_SECONDS", default=5.0),
+            # A Redis that does not answer costs a request at most this long, not the OS's minutes.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -198,7 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.api.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.DepthLimitedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Throttles count in the default cache (database cache, or Redis when REDIS_URL is set).
     "DEFAULT_THROTTLE_RATES": {
@@ -244,7 +256,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a dead worker held comes back after this many seconds (the work itself does not
+    # wait for it: beat's sweep re-sends from the database). Longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < 1:
+        raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds")
 else:
     raise ImproperlyConfigured("CELERY_BROKER_URL must be filesystem:// or redis://")
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
@@ -277,7 +295,17 @@ CELERY_BEAT_SCHEDULE = {
     },
     "claims-sweep": {"task": "claims.tasks.claims_sweep", "schedule": timedelta(seconds=30)},
     "claims-settle": {"task": "claims.tasks.claims_settle", "schedule": timedelta(seconds=15)},
+    "summaries-refresh": {"task": "claims.tasks.summaries_refresh", "schedule": timedelta(seconds=30)},
     "reconcile-daily": {"task": "claims.tasks.reconcile", "schedule": crontab(hour=3, minute=0)},
+    "price-drops-detect": {
+        "task": "claims.tasks.price_drops_detect",
+        "schedule": timedelta(seconds=env.int("BAOJIA_DETECT_EVERY_SECONDS", default=120)),
+    },
+    "price-drops-follow-up": {
+        "task": "claims.tasks.price_drops_follow_up",
+        "schedule": timedelta(minutes=5),
+    },
+    "notices-email": {"task": "notices.tasks.notices_email_pending", "schedule": timedelta(minutes=1)},
     "idempotency-keys-purge": {
         "task": "core.tasks.idempotency_keys_purge",
         "schedule": crontab(hour=4, minute=0),
@@ -294,7 +322,45 @@ BAOJIA = {
     "BATCH_SIZE": env.int("BAOJIA_BATCH_SIZE", default=5_000),
     # A claim still 'submitted' after this many seconds is queued again by the sweep.
     "STUCK_CLAIM_SECONDS": env.int("BAOJIA_STUCK_CLAIM_SECONDS", default=60),
+    # The summary rollup re-reads changes this recent (clock skew between app and database).
+    "SUMMARY_SAFETY_SECONDS": env.int("BAOJIA_SUMMARY_SAFETY_SECONDS", default=60),
+    # What the buyer is told to expect: a claim in review is decided within this many hours.
+    "REVIEW_EXPECTED_HOURS": env.int("BAOJIA_REVIEW_EXPECTED_HOURS", default=24),
+    # 自动理赔: the platform files for the buyer this long before the claim window closes.
+    "AUTO_CLAIM_MARGIN_MINUTES": env.int("BAOJIA_AUTO_CLAIM_MARGIN_MINUTES", default=360),
+    # A buyer with a detected drop still unclaimed hears this long before the window closes.
+    "WINDOW_CLOSING_NOTICE_HOURS": env.int("BAOJIA_WINDOW_CLOSING_NOTICE_HOURS", default=48),
+    # Policies per statement when detection writes drops.
+    "DETECTION_BATCH_SIZE": env.int("BAOJIA_DETECTION_BATCH_SIZE", default=50_000),
+    # A seller whose insurance deposit falls below this hears about it (fen).
+    "DEPOSIT_LOW_FEN": env.int("BAOJIA_DEPOSIT_LOW_FEN", default=100_000),
+    # Links in e-mails point here.
+    "SITE_URL": env.str("BAOJIA_SITE_URL", default="http://127.0.0.1:8000"),
 }
+
+# --- E-mail (notices) -----------------------------------------------------------------------
+# Console by default: nothing leaves the machine. EMAIL_BACKEND=smtp with EMAIL_HOST (and the
+# usual EMAIL_* variables) sends for real; "file" writes each message under var/mail/.
+_EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+_email_backend = env.str("EMAIL_BACKEND", default="console")
+if _email_backend not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}, not {_email_backend!r}"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_backend]
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="保价 <noreply@baojia.local>")
 
 LOGGING = {
     "version": 1,

@@ -10,9 +10,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -21,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent
 from core.money import format_fen
+from core.pagination import CappedCountPaginator
 from core.selectors import audit_history
 
 
@@ -33,6 +38,17 @@ def fen_column(field: str, description: Any) -> Callable[[Any, models.Model], st
 
     column.__name__ = f"{field}_display"
     return column
+
+
+class ValueListFilter(admin.AllValuesFieldListFilter):
+    """Django's filter by each distinct value, with the blank value named (an empty link is
+    unreadable to a screen reader)."""
+
+    def choices(self, changelist: Any) -> Iterable[dict[str, Any]]:
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                choice = {**choice, "display": self.empty_value_display}
+            yield choice
 
 
 def related_column(path: str, description: Any) -> Callable[[Any, models.Model], str]:
@@ -106,7 +122,23 @@ class DomainAdmin(admin.ModelAdmin):
     # Form labels for relations whose model field has no verbose name.
     field_labels: dict[str, Any] = {}
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
+        # A first column that links to another object cannot also hold the row's link: the
+        # browser splits an <a> inside an <a>, leaving an empty link. Link the first plain column.
+        links = super().get_list_display_links(request, list_display)
+        if links is not None and list(links) == list(list_display)[:1] and str(links[0]).endswith("_link"):
+            plain = [name for name in list_display if not str(name).endswith("_link")]
+            return plain[:1] or links
+        return links
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        # A row outside the user's queryset (another insurer's claim) does not exist for them:
+        # a 404, never the admin's "may have been deleted" redirect. Django calls this after its
+        # permission checks, so a user without the model's permission still gets a 403.
+        raise Http404
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
         if obj is None and self.add_fieldsets:
@@ -214,7 +246,11 @@ class AuditEventAdmin(LedgerAdmin):
         "actor_link",
         "reason",
     )
-    list_filter = (("content_type", titled_filter(_("对象类型"))), "action", "to_state")
+    list_filter = (
+        ("content_type", titled_filter(_("对象类型"))),
+        ("action", ValueListFilter),
+        ("to_state", ValueListFilter),
+    )
     list_select_related = ("content_type", "actor")
     search_fields = ("action", "reason", "actor__username")
     date_hierarchy = "created_at"
@@ -253,3 +289,38 @@ class AuditEventAdmin(LedgerAdmin):
         except NoReverseMatch:
             return str(obj.object_id)
         return format_html('<a href="{}">#{}</a>', url, obj.object_id)
+
+
+# --- Django's own user and group pages, made readable by assistive technology ------------------
+
+
+class LabelledSplitDateTime(AdminSplitDateTime):
+    """The admin's date and time boxes, each named (Django's widget labels neither box)."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        labels = (context["date_label"], context["time_label"])
+        for subwidget, label in zip(context["widget"]["subwidgets"], labels, strict=True):
+            subwidget["attrs"]["aria-label"] = str(label).rstrip(":：")
+        return context
+
+
+class _PlainPickers:
+    # The two-box picker (filter_horizontal) puts aria-label on bare <span>s, which assistive
+    # technology ignores; a plain multiple select with its label reads well.
+    filter_horizontal = ()
+    formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
+
+
+class UserAdmin(_PlainPickers, DjangoUserAdmin):
+    pass
+
+
+class GroupAdmin(_PlainPickers, DjangoGroupAdmin):
+    pass
+
+
+for _model, _admin_class in ((get_user_model(), UserAdmin), (Group, GroupAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -1,5 +1,5 @@
 """Plumbing every app's ``api.py`` shares: the error shape, the schema of errors, idempotent POSTs,
-throttles, money fields, and the token and "who am I" endpoints.
+throttles, money fields, strict integer fields, and the token and "who am I" endpoints.
 
 Every error the API returns is ``{"code": …, "detail": …}`` (validation errors add ``errors``, the
 field-by-field details). The code is what clients and tests branch on; the detail is a sentence
@@ -29,7 +29,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.authtoken.models import Token
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import InvalidInput, ServiceError
 from core.models import AuditEvent, IdempotencyKey
 from core.money import format_fen
+from core.numbers import MAX_ID, NOT_AN_INTEGER, parse_int
+from core.parsers import DepthLimitedJSONParser
+from core.selectors import auto_claim_enabled
+from core.services import preferences_update
 
 # --- errors ---------------------------------------------------------------------------------
 
@@ -197,6 +201,41 @@ def fen_display(source: str, *, null: bool = False) -> FenDisplayField:
     return FenDisplayField(source=source, allow_null=null)
 
 
+# --- numbers --------------------------------------------------------------------------------
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer read by :func:`core.numbers.parse_int`: ``1.5``, ``1.0``, ``"１"`` and ``true``
+    are refused, not truncated or converted (DRF's own field reads ``"１"`` and ``1.0`` as 1)."""
+
+    default_error_messages = {"invalid": NOT_AN_INTEGER}
+
+    def to_internal_value(self, data: Any) -> int:
+        try:
+            return parse_int(data)
+        except InvalidInput:
+            self.fail("invalid")
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An object by its id, the id read by :func:`core.numbers.parse_int` (DRF's field hands
+    ``1.5`` to the database, which finds object 1)."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "not_an_integer": NOT_AN_INTEGER,
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            pk = parse_int(data)
+        except InvalidInput:
+            self.fail("not_an_integer")
+        if not 1 <= pk <= MAX_ID:
+            self.fail("does_not_exist", pk_value=pk)
+        return super().to_internal_value(pk)
+
+
 # --- throttles ------------------------------------------------------------------------------
 
 
@@ -341,7 +380,7 @@ class AuthTokenView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = [AuthTokenThrottle]
-    parser_classes = [JSONParser, FormParser]  # `curl -d username=… -d password=…` works too
+    parser_classes = [DepthLimitedJSONParser, FormParser]  # `curl -d username=… -d password=…` works too
 
     @extend_schema(
         tags=["auth"],
@@ -374,14 +413,38 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField(source="get_username")
     is_seller = serializers.SerializerMethodField()
     is_staff = serializers.BooleanField()
+    auto_claim = serializers.SerializerMethodField(
+        help_text="自动理赔: the platform files the claim with the window's lowest price shortly "
+        "before the window closes. On for new accounts."
+    )
 
     def get_is_seller(self, user: Any) -> bool:
         return hasattr(user, "seller")
 
+    def get_auto_claim(self, user: Any) -> bool:
+        return auto_claim_enabled(user)
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    auto_claim = serializers.BooleanField(required=True)
+
 
 class MeView(APIView):
-    """Who the caller is: a buyer always, a seller when they own a seller account, staff."""
+    """Who the caller is: a buyer always, a seller when they own a seller account, staff; and
+    the caller's own settings."""
 
     @extend_schema(tags=["auth"], responses=MeSerializer)
     def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change own settings (自动理赔)",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, **error_responses(400)},
+    )
+    def patch(self, request: Request) -> Response:
+        form = MeUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        preferences_update(user=request.user, auto_claim=form.validated_data["auto_claim"])
         return Response(MeSerializer(request.user).data)

@@ -57,3 +57,22 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Preferences(models.Model):
+    """A person's settings. No row yet means every default, so a new account needs none."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    # 自动理赔: the platform files the claim with the window's lowest price shortly before the
+    # window closes. On for every new account.
+    auto_claim = models.BooleanField(_("自动理赔"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("用户设置")
+        verbose_name_plural = _("用户设置")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
 
-_YUAN = re.compile(r"^\s*¥?\s*(?P<int>\d{1,12})(?:\.(?P<frac>\d{1,2}))?\s*$")
+_YUAN = re.compile(r"^\s*¥?\s*(?P<int>\d{1,12})(?:\.(?P<frac>\d{1,2}))?\s*$", re.ASCII)
 
 
 def format_fen(fen: int | None) -> str:

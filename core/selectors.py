@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
-from core.models import AuditEvent
+from core.models import AuditEvent, Preferences
 
 
 def audit_history(subject: models.Model) -> QuerySet[AuditEvent]:
@@ -23,3 +23,8 @@ def audit_histories(model: type[models.Model], object_ids: Iterable[int]) -> dic
     for event in events:
         found[event.object_id].append(event)
     return found
+
+
+def auto_claim_enabled(user) -> bool:
+    """自动理赔 is on unless the person switched it off (no settings row: on)."""
+    return not Preferences.objects.filter(user=user, auto_claim=False).exists()

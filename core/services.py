@@ -5,8 +5,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.models import F, Value
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from core.models import AuditEvent
+from core.errors import InvalidInput
+from core.models import AuditEvent, Preferences
 
 
 def audit_record(
@@ -88,3 +90,17 @@ def audit_record_query(
             params,
         )
         return cursor.rowcount
+
+
+def preferences_update(*, user: Any, auto_claim: bool) -> Preferences:
+    """Switch 自动理赔 on or off for oneself; setting the same value again changes nothing."""
+    if not isinstance(auto_claim, bool):
+        raise InvalidInput("invalid_setting", _("自动理赔只能是开启或关闭。"))
+    preferences, _created = Preferences.objects.get_or_create(user=user)
+    if preferences.auto_claim != auto_claim:
+        preferences.auto_claim = auto_claim
+        preferences.save(update_fields=["auto_claim", "updated_at"])
+        audit_record(
+            subject=preferences, action="auto_claim_on" if auto_claim else "auto_claim_off", actor=user
+        )
+    return preferences

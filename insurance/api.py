@@ -9,13 +9,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import error_responses, fen_display
+from core.api import StrictIntegerField, StrictPrimaryKeyRelatedField, error_responses, fen_display
+from core.errors import InvalidInput
 from insurance import selectors
-from insurance.models import Coverage, Insurer, Policy
+from insurance.models import Coverage, InsuranceProduct, Insurer, Policy
 from insurance.services import coverage_turn_off, coverage_turn_on
 from orders.models import CampaignItem
 from shops.api import SellerViewSetMixin
-from shops.services import MAX_PRICE_FEN
 
 
 class InsurerSerializer(serializers.ModelSerializer):
@@ -41,22 +41,61 @@ def _is_covered(item: CampaignItem) -> bool:
     return Coverage.on_for(item) is not None
 
 
-class CoverageSerializer(serializers.ModelSerializer):
+class ProductRateSerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    category = serializers.CharField(help_text="Empty: every category of the platform.")
+    rate_bp = serializers.IntegerField(help_text="Premium as a rate of the insured amount, in 1/10000.")
+
+
+class InsuranceProductSerializer(serializers.ModelSerializer):
+    """An insurer's published terms (保险产品). Policies copy them when they are issued."""
+
     insurer = InsurerSerializer(read_only=True)
+    rates = ProductRateSerializer(many=True, read_only=True)
     per_claim_cap_display = fen_display("per_claim_cap_fen", null=True)
     review_threshold_display = fen_display("review_threshold_fen", null=True)
 
     class Meta:
-        model = Coverage
+        model = InsuranceProduct
         fields = [
-            "enabled",
+            "id",
+            "name",
             "insurer",
-            "premium_rate_bp",
+            "is_default",
+            "rates",
             "window_days",
             "per_claim_cap_fen",
             "per_claim_cap_display",
             "review_threshold_fen",
             "review_threshold_display",
+        ]
+        read_only_fields = fields
+
+
+class CoverageSerializer(serializers.ModelSerializer):
+    """The coverage of an item and the terms a policy issued now would get from its product."""
+
+    product = InsuranceProductSerializer(read_only=True)
+    insurer = InsurerSerializer(source="product.insurer", read_only=True)
+    premium_rate_bp = serializers.IntegerField(read_only=True, allow_null=True)
+    window_days = serializers.IntegerField(read_only=True)
+    per_claim_cap_fen = serializers.IntegerField(
+        source="product.per_claim_cap_fen", read_only=True, allow_null=True
+    )
+    review_threshold_fen = serializers.IntegerField(
+        source="product.review_threshold_fen", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Coverage
+        fields = [
+            "enabled",
+            "product",
+            "insurer",
+            "premium_rate_bp",
+            "window_days",
+            "per_claim_cap_fen",
+            "review_threshold_fen",
             "turned_on_at",
             "turned_off_at",
         ]
@@ -107,21 +146,32 @@ class SellerCampaignItemSerializer(serializers.ModelSerializer):
         return _is_covered(item)
 
 
-class CoverageTermsSerializer(serializers.Serializer):
-    insurer = serializers.PrimaryKeyRelatedField(queryset=Insurer.objects.all())
-    premium_rate_bp = serializers.IntegerField(
-        min_value=1,
-        max_value=10_000,
-        default=100,
-        help_text="Premium as a rate of the insured amount, in 1/10000.",
+# What a seller may not send: the insurer's product sets every term.
+INSURER_TERMS = ("insurer", "premium_rate_bp", "window_days", "per_claim_cap_fen", "review_threshold_fen")
+
+
+class CoverageOnSerializer(serializers.Serializer):
+    product = StrictPrimaryKeyRelatedField(
+        queryset=InsuranceProduct.objects.select_related("insurer"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="One of the item's offered products (GET …/products/); the default offer when omitted.",
     )
-    window_days = serializers.IntegerField(min_value=1, max_value=90, default=15)
-    per_claim_cap_fen = serializers.IntegerField(
-        min_value=1, max_value=MAX_PRICE_FEN, allow_null=True, default=None
-    )
-    review_threshold_fen = serializers.IntegerField(
-        min_value=0, max_value=MAX_PRICE_FEN, allow_null=True, default=None
-    )
+
+    def validate(self, data: dict) -> dict:
+        sent = (
+            sorted(set(self.initial_data) & set(INSURER_TERMS)) if isinstance(self.initial_data, dict) else []
+        )
+        if sent:
+            raise InvalidInput(
+                "terms_set_by_insurer",
+                _(
+                    "费率、保价天数、赔付上限和审核阈值由保险公司的保险产品决定,商家不能设置(收到:%(fields)s)。"
+                ),
+                fields=", ".join(sent),
+            )
+        return data
 
 
 class CoverageOffSerializer(serializers.Serializer):
@@ -142,9 +192,7 @@ class SellerCampaignItemViewSet(SellerViewSetMixin, viewsets.ReadOnlyModelViewSe
     def get_queryset(self) -> QuerySet[CampaignItem]:
         queryset = selectors.campaign_items_for_seller(self.seller)
         if self.action == "list" and "campaign" in self.request.query_params:
-            campaign = serializers.IntegerField(min_value=1).run_validation(
-                self.request.query_params["campaign"]
-            )
+            campaign = StrictIntegerField(min_value=1).run_validation(self.request.query_params["campaign"])
             queryset = queryset.filter(campaign_id=campaign)
         return queryset
 
@@ -152,18 +200,30 @@ class SellerCampaignItemViewSet(SellerViewSetMixin, viewsets.ReadOnlyModelViewSe
         return SellerCampaignItemSerializer(self.get_queryset().get(pk=item.pk)).data
 
     @extend_schema(
+        summary="The insurance products offered for this item, the preselected default first",
+        responses={200: InsuranceProductSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"])
+    def products(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        offered = selectors.products_for_item(seller=self.seller, campaign_item=item)
+        return Response(InsuranceProductSerializer(offered, many=True).data)
+
+    @extend_schema(
         summary="Gift price protection on this item (赠保价险)",
-        description="Needs enough deposit (保证金); the campaign must not have ended. Again with other "
-        "terms updates them.",
-        request=CoverageTermsSerializer,
+        description="Under one of the item's offered products (the default offer when none is named); "
+        "the product's insurer sets the rate, window, cap and review threshold, so sending any of them "
+        "is a 400. Needs enough deposit (保证金); the campaign must not have ended. Again with another "
+        "product moves the item to it for policies issued from then on.",
+        request=CoverageOnSerializer,
         responses={200: SellerCampaignItemSerializer, **error_responses(400, 409)},
     )
     @action(detail=True, methods=["post"], url_path="coverage-on")
     def coverage_on(self, request: Request, pk: str) -> Response:
         item = self.get_object()
-        form = CoverageTermsSerializer(data=request.data)
+        form = CoverageOnSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        coverage_turn_on(campaign_item=item, seller=self.seller, **form.validated_data)
+        coverage_turn_on(campaign_item=item, seller=self.seller, product=form.validated_data["product"])
         return Response(self._fresh(item))
 
     @extend_schema(
@@ -250,6 +310,9 @@ class PolicySerializer(serializers.ModelSerializer):
     campaign_item = serializers.IntegerField(source="coverage.campaign_item_id", read_only=True)
     insured_display = fen_display("insured_fen")
     premium_display = fen_display("premium_fen")
+    product = serializers.CharField(
+        source="product.name", read_only=True, help_text="The product whose terms the policy copied at issue."
+    )
 
     class Meta:
         model = Policy
@@ -267,6 +330,10 @@ class PolicySerializer(serializers.ModelSerializer):
             "insured_display",
             "premium_fen",
             "premium_display",
+            "product",
+            "premium_rate_bp",
+            "window_days",
+            "per_claim_cap_fen",
             "window_starts_at",
             "window_ends_at",
             "issued_at",

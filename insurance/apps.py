@@ -8,8 +8,10 @@ class InsuranceConfig(AppConfig):
 
     def ready(self) -> None:
         from insurance import services
+        from insurance.notifications import register_kinds
         from orders.events import OrderEvent, subscribe
 
+        register_kinds()
         subscribe(OrderEvent.PAID, services.policies_issue_for_order)
         subscribe(OrderEvent.SUCCEEDED, services.policies_open_for_order)
         subscribe(OrderEvent.LINE_REFUNDED, services.policy_void_for_line)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -16,15 +17,59 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 
-from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
+from insurance.models import (
+    Coverage,
+    InsuranceProduct,
+    Insurer,
+    Policy,
+    PolicyState,
+    Premium,
+    PremiumKind,
+    SellerDecision,
+)
 from orders.models import CampaignItem, CampaignState, Order, OrderLine, OrderState
 from shops.models import Seller
+
+# From a policy to the insurer that underwrote it.
+POLICY_INSURER = "insurer"
+
+
+def insurers_of(user: AbstractBaseUser) -> QuerySet[Insurer]:
+    """The insurers whose business ``user`` sees and decides as staff: every insurer for a
+    superuser, the insurers they belong to for other active staff, none for anybody else.
+
+    The one rule behind the admin's querysets and reports, the API's staff reads and the review
+    services: an officer of insurer B never sees, decides or pays out insurer A's claims.
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return Insurer.objects.none()
+    if user.is_superuser:
+        return Insurer.objects.all()
+    return Insurer.objects.filter(staff=user)
+
+
+def fenced(queryset: QuerySet, *, user: AbstractBaseUser, insurer_path: str) -> QuerySet:
+    """``queryset`` cut to the rows of the insurers ``user`` works for; ``insurer_path`` is the
+    lookup from a row to its insurer (``"policy__coverage__insurer"``, or ``"pk"`` for insurers)."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    return queryset.filter(**{f"{insurer_path}__in": insurers_of(user).values("pk")})
+
+
+def insurer_ids_of(user: AbstractBaseUser) -> list[int] | None:
+    """The ids of ``insurers_of(user)``, or None for a superuser (every insurer, present and future)."""
+    if user.is_active and user.is_superuser:
+        return None
+    return list(insurers_of(user).values_list("pk", flat=True))
 
 
 def campaign_items_for_seller(seller: Seller) -> QuerySet[CampaignItem]:
     return (
         CampaignItem.objects.filter(campaign__seller=seller)
-        .select_related("campaign", "sku__listing__shop", "coverage__insurer")
+        .select_related(
+            "campaign", "sku__listing__shop", "sku__listing__product", "coverage__product__insurer"
+        )
+        .prefetch_related("coverage__product__rates")
         .order_by("pk")
     )
 
@@ -34,7 +79,7 @@ def storefront_campaign_items() -> QuerySet[CampaignItem]:
     each is covered (赠保价险)."""
     return (
         CampaignItem.objects.filter(campaign__state__in=[CampaignState.SCHEDULED, CampaignState.LIVE])
-        .select_related("campaign", "sku__listing__shop", "coverage")
+        .select_related("campaign", "sku__listing__shop", "coverage__product")
         .order_by("campaign__ends_at", "pk")
     )
 
@@ -56,6 +101,33 @@ def default_insurer() -> Insurer | None:
     return Insurer.objects.order_by("pk").first()
 
 
+def products_offered_to(seller: Seller) -> list[tuple[InsuranceProduct, bool | None]]:
+    """The products on sale, each with the insurer's word on ``seller`` (None: no word), default
+    products first."""
+    decisions = dict(SellerDecision.objects.filter(seller=seller).values_list("product_id", "accepted"))
+    products = (
+        InsuranceProduct.objects.filter(offered=True)
+        .select_related("insurer")
+        .prefetch_related("rates")
+        .order_by("-is_default", "insurer_id", "pk")
+    )
+    return [(product, decisions.get(product.pk)) for product in products]
+
+
+def products_for_item(
+    *, seller: Seller, campaign_item: CampaignItem, offers: list | None = None
+) -> list[InsuranceProduct]:
+    """What the seller may pick for one campaign item, the preselected default first. Pass
+    ``offers`` (``products_offered_to(seller)``) when listing many items."""
+    listing = campaign_item.sku.listing
+    scope = {"platform": listing.shop.platform, "category": listing.product.category}
+    return [
+        product
+        for product, accepted in (products_offered_to(seller) if offers is None else offers)
+        if product.offer_refusal(accepted=accepted, **scope) is None
+    ]
+
+
 def seller_exposure(*, seller: Seller, drop_bp: int) -> dict[str, int]:
     """What the seller's open policies would pay if every price fell by ``drop_bp`` (万分之).
 
@@ -63,7 +135,7 @@ def seller_exposure(*, seller: Seller, drop_bp: int) -> dict[str, int]:
     the fen per policy; campaigns excluded from claims pay nothing and are left out.
     """
     per_policy = ExpressionWrapper(F("insured_fen") * drop_bp / 10_000, output_field=BigIntegerField())
-    capped = Least(per_policy, Coalesce(F("coverage__per_claim_cap_fen"), per_policy))
+    capped = Least(per_policy, Coalesce(F("per_claim_cap_fen"), per_policy))
     totals = (
         Policy.objects.filter(seller=seller, state__in=OPEN_POLICY_STATES)
         .exclude(coverage__campaign_item__campaign__excluded_from_claims=True)
@@ -120,7 +192,7 @@ def premiums_by_item(item_ids: Iterable[int]) -> dict[int, dict[str, int]]:
 
 def policies_for_lines(line_ids: Iterable[int]) -> dict[int, Policy]:
     policies = Policy.objects.filter(order_line_id__in=list(line_ids)).select_related(
-        "coverage__insurer", "coverage__campaign_item__campaign"
+        "insurer", "coverage__product__insurer", "coverage__campaign_item__campaign"
     )
     return {policy.order_line_id: policy for policy in policies}
 

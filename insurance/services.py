@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,15 +22,24 @@ from alipay.services import (
 from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.money import format_fen
-from core.numbers import new_number
+from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_query
-from insurance.models import Coverage, Insurer, Policy, PolicyState, Premium, PremiumKind
+from insurance import terms
+from insurance.models import (
+    Coverage,
+    InsuranceProduct,
+    Policy,
+    PolicyState,
+    Premium,
+    PremiumKind,
+    SellerDecision,
+)
+from insurance.notifications import tell_deposit_low
+from insurance.selectors import products_for_item
 from orders.models import Campaign, CampaignItem, CampaignState, Order, OrderLine, OrderState
 from orders.services import campaign_settle
 from shops.models import Seller
-from shops.services import MAX_PRICE_FEN
 
-DEFAULT_WINDOW_DAYS = 15
 # What keeps a policy from expiring while a claim filed inside its window is decided. Insurance
 # does not know claim states: the claims app registers, in its AppConfig.ready(), a callable giving
 # the ids of policies with a claim in flight (see policy_expiry_hold_register).
@@ -62,12 +71,13 @@ def premium_for(*, insured_fen: int, rate_bp: int) -> int:
 
 def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     """Pay money into the seller's Juhuasuan insurance deposit (聚划算保险保证金)."""
-    if (
-        isinstance(amount_fen, bool)
-        or not isinstance(amount_fen, int)
-        or not 0 < amount_fen <= MAX_TOP_UP_FEN
-    ):
-        raise InvalidInput("invalid_amount", _("保证金金额必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        amount_fen,
+        min_value=1,
+        max_value=MAX_TOP_UP_FEN,
+        code="invalid_amount",
+        message=_("保证金金额必须是大于零的整数(分),且不超过一亿元。"),
+    )
 
     transfer_post(
         key=key,
@@ -81,92 +91,82 @@ def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     )
 
 
-def _check_coverage_terms(
-    *, premium_rate_bp: int, window_days: int, per_claim_cap_fen: int | None, review_threshold_fen: int | None
-) -> None:
-    def is_int(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool)
+# Why a product cannot cover an item (InsuranceProduct.offer_refusal's codes), in words.
+OFFER_REFUSALS = {
+    "product_withdrawn": _("该保险产品已停售,请选择其他产品。"),
+    "seller_not_underwritten": _("保险公司暂不为您的店铺承保该产品,请选择其他产品。"),
+    "platform_not_covered": _("该保险产品不承保这个平台的商品,请选择其他产品。"),
+}
 
-    if not is_int(premium_rate_bp) or not 1 <= premium_rate_bp <= 10_000:
-        raise InvalidInput("invalid_rate", _("保费费率必须在万分之 1 到 10000 之间。"))
-    if not is_int(window_days) or not 1 <= window_days <= 90:
-        raise InvalidInput("invalid_window", _("保价天数必须在 1 到 90 天之间。"))
-    if per_claim_cap_fen is not None and (
-        not is_int(per_claim_cap_fen) or not 0 < per_claim_cap_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_cap", _("单次赔付上限必须大于零。"))
-    if review_threshold_fen is not None and (
-        not is_int(review_threshold_fen) or not 0 <= review_threshold_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_threshold", _("人工审核阈值不能为负数。"))
+
+def _item_scope(campaign_item: CampaignItem) -> dict[str, str]:
+    """The platform and category an insurer prices an item by."""
+    listing = campaign_item.sku.listing
+    return {"platform": listing.shop.platform, "category": listing.product.category}
+
+
+def _check_offer(*, product: InsuranceProduct, seller: Seller, campaign_item: CampaignItem) -> None:
+    decision = SellerDecision.objects.filter(product=product, seller=seller).first()
+    refusal = product.offer_refusal(
+        accepted=decision.accepted if decision else None, **_item_scope(campaign_item)
+    )
+    if refusal:
+        raise CoverageRefused(refusal, OFFER_REFUSALS[refusal])
+
+
+def _check_deposit(seller: Seller) -> None:
+    deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
+    deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
+    if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
+        raise CoverageRefused(
+            "insufficient_deposit",
+            _("保证金不足:开启保价需要至少 %(need)s 的保证金,当前 %(have)s。"),
+            need=format_fen(settings.BAOJIA["MIN_DEPOSIT_FEN"]),
+            have=format_fen(deposit.balance_fen),
+        )
 
 
 def coverage_turn_on(
-    *,
-    campaign_item: CampaignItem,
-    insurer: Insurer,
-    seller: Seller,
-    premium_rate_bp: int = 100,
-    window_days: int = 15,
-    per_claim_cap_fen: int | None = None,
-    review_threshold_fen: int | None = None,
+    *, campaign_item: CampaignItem, seller: Seller, product: InsuranceProduct | None = None
 ) -> Coverage:
-    """The seller gifts price protection on a campaign item. Only the item's seller can."""
-    _check_coverage_terms(
-        premium_rate_bp=premium_rate_bp,
-        window_days=window_days,
-        per_claim_cap_fen=per_claim_cap_fen,
-        review_threshold_fen=review_threshold_fen,
-    )
+    """The seller gifts price protection on a campaign item under an insurer's product: the one
+    named, else the coverage's current one, else the item's default offer. Only the item's seller
+    can, and only with a product the insurer offers them on the item's platform. The seller sets
+    no terms: each policy copies its product's terms when it is issued."""
+    if product is not None and not isinstance(product, InsuranceProduct):
+        raise InvalidInput("invalid_product", _("请选择一个保险产品。"))
     campaign = campaign_item.campaign
     if campaign.seller_id != seller.pk:
         raise CoverageRefused("not_found", _("活动商品不存在。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
         raise CoverageRefused("campaign_over", _("活动已结束,不能再开启保价。"))
-    terms = {
-        "insurer": insurer,
-        "premium_rate_bp": premium_rate_bp,
-        "window_days": window_days,
-        "per_claim_cap_fen": per_claim_cap_fen,
-        "review_threshold_fen": review_threshold_fen,
-    }
     with transaction.atomic():
+        # Lock the campaign item first: a coverage row that does not exist yet cannot be locked,
+        # so two first-time switches would both insert one. The second waits here, then reads
+        # the first one's coverage (READ COMMITTED re-reads after the wait) and finds it on.
+        CampaignItem.objects.select_for_update().filter(pk=campaign_item.pk).exists()
         coverage = Coverage.objects.select_for_update().filter(campaign_item=campaign_item).first()
-        if coverage and coverage.enabled and all(getattr(coverage, k) == v for k, v in terms.items()):
+        product = product or (coverage.product if coverage else None)
+        product = product or next(iter(products_for_item(seller=seller, campaign_item=campaign_item)), None)
+        if product is None:
+            raise CoverageRefused("no_product", _("暂无保险公司为该商品提供保价产品,请联系平台。"))
+        _check_offer(product=product, seller=seller, campaign_item=campaign_item)
+        if coverage and coverage.is_on and coverage.product_id == product.pk:
             return coverage
-        if (
-            coverage is not None
-            and (coverage.insurer_id != insurer.pk or coverage.per_claim_cap_fen != per_claim_cap_fen)
-            and coverage.policies.exists()
-        ):
-            # Issued policies are never changed: their insurer pays and their cap holds.
-            raise CoverageRefused(
-                "terms_locked",
-                _("已有保单出单,不能再更换保险公司或单次赔付上限;费率等其他条款只对新保单生效。"),
-            )
-        deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
-        deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
-        if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
-            raise CoverageRefused(
-                "insufficient_deposit",
-                _("保证金不足:开启保价需要至少 %(need)s 的保证金,当前 %(have)s。"),
-                need=format_fen(settings.BAOJIA["MIN_DEPOSIT_FEN"]),
-                have=format_fen(deposit.balance_fen),
-            )
-        coverage = coverage or Coverage(campaign_item=campaign_item, insurer=insurer)
-        for name, value in terms.items():
-            setattr(coverage, name, value)
-        was_on = coverage.enabled
+        _check_deposit(seller)
+        was_on = bool(coverage and coverage.is_on)
+        coverage = coverage or Coverage(campaign_item=campaign_item)
+        coverage.product = product
         coverage.enabled = True
         coverage.turned_on_at = timezone.now()
-        coverage.save()  # a new row, or every term may have changed
+        coverage.save()  # a new row, or another product and the switch
         audit_record(
             subject=coverage,
             action="coverage_update" if was_on else "coverage_on",
             actor=seller.user,
             from_state="on" if was_on else "off",
             to_state="on",
-            data={"premium_rate_bp": premium_rate_bp, "window_days": window_days},
+            data={"product": product.pk, "product_name": product.name, "insurer": product.insurer_id},
         )
     return coverage
 
@@ -199,7 +199,7 @@ def _coverage_off(*, coverage: Coverage, actor, reason: str) -> Coverage:
 
 def _charge_premium(policy: Policy, coverage: Coverage) -> None:
     seller_user = policy.seller.user
-    insurer = insurer_account(code=coverage.insurer.code, name=coverage.insurer.name)
+    insurer = insurer_account(code=policy.insurer.code, name=policy.insurer.name)
     memo = stored_text(_("保险承保-价格保障保险-保费收取 %(policy)s"), policy=policy.number)
     try:
         transfer = transfer_post(
@@ -230,6 +230,32 @@ def _charge_premium(policy: Policy, coverage: Coverage) -> None:
     Premium.objects.create(
         policy=policy, kind=PremiumKind.CHARGE, amount_fen=policy.premium_fen, transfer=transfer
     )
+    tell_deposit_low(seller=policy.seller, deposit=user_account(user=seller_user, kind=AccountKind.DEPOSIT))
+
+
+def _policy_terms(*, coverage: Coverage, line: OrderLine) -> dict:
+    """The product's terms as they stand now, for a policy on ``line``: copied onto the policy,
+    they never change under it. A campaign excluded from claims pays no premium."""
+    product = coverage.product
+    campaign = line.campaign_item.campaign
+    rate = product.rate_for(platform=line.order.shop.platform, category=line.sku.listing.product.category)
+    if rate is None:
+        # A product keeps every platform it ever covered (its general rates cannot be removed),
+        # and coverage was turned on with a rate for this one.
+        raise RuntimeError(f"product {product.pk} has no rate for line {line.pk}")
+    premium = 0 if campaign.excluded_from_claims else premium_for(insured_fen=line.paid_fen, rate_bp=rate)
+    return {
+        "insurer": product.insurer,
+        "product": product,
+        "premium_rate_bp": rate,
+        "window_days": product.window_days,
+        "per_claim_cap_fen": product.per_claim_cap_fen,
+        "review_threshold_fen": product.review_threshold_fen,
+        "risk_terms": product.risk_thresholds.as_dict(),
+        "premium_fen": premium,
+        "window_starts_at": campaign.ends_at,
+        "window_ends_at": campaign.ends_at + timedelta(days=product.window_days),
+    }
 
 
 def policies_issue_for_order(*, order: Order) -> list[Policy]:
@@ -240,10 +266,15 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
     """
     now = order.paid_at or timezone.now()
     issued = []
-    lines = OrderLine.objects.filter(
-        order=order, campaign_item__isnull=False, policy__isnull=True
-    ).select_related(
-        "campaign_item__campaign", "campaign_item__coverage__insurer", "order__shop__seller__user"
+    lines = (
+        OrderLine.objects.filter(order=order, campaign_item__isnull=False, policy__isnull=True)
+        .select_related(
+            "campaign_item__campaign",
+            "campaign_item__coverage__product__insurer",
+            "order__shop__seller__user",
+            "sku__listing__product",
+        )
+        .prefetch_related("campaign_item__coverage__product__rates")
     )
     for line in lines:
         coverage = getattr(line.campaign_item, "coverage", None)
@@ -257,9 +288,7 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
             buyer_id=order.buyer_id,
             seller=order.shop.seller,
             insured_fen=line.paid_fen,
-            premium_fen=premium_for(insured_fen=line.paid_fen, rate_bp=coverage.premium_rate_bp),
-            window_starts_at=campaign.ends_at,
-            window_ends_at=campaign.ends_at + timedelta(days=coverage.window_days),
+            **_policy_terms(coverage=coverage, line=line),
         )
         if policy.premium_fen:
             _charge_premium(policy, coverage)
@@ -283,18 +312,32 @@ def _move_policies(
     queryset: QuerySet[Policy], from_state: str, to_state: str, stamp: str, now: datetime, action: str
 ) -> int:
     """Compare-and-set the policies of ``queryset`` from one state to the next, with one audit
-    row each, in two statements. ``now`` marks the rows this call moved."""
-    moved = queryset.filter(state=from_state).update(state=to_state, **{stamp: now})
-    if moved:
-        audit_record_query(
-            queryset=queryset.model.objects.filter(
-                pk__in=queryset.values("pk"), state=to_state, **{stamp: now}
-            ),
-            action=action,
-            from_state=from_state,
-            to_state=to_state,
-        )
+    row each, in a few set-based statements.
+
+    The audit rows are written first, from the very rows the UPDATE then moves: after it they no
+    longer match (their state changed), and other rows may carry the same state and stamp (a
+    second pass of the same sweep), so they could not be told apart afterwards. Locking the rows
+    first keeps the two statements to the same set while other transactions run.
+    """
+    moving = queryset.filter(state=from_state)
+    with transaction.atomic():
+        _lock(moving)
+        audited = audit_record_query(queryset=moving, action=action, from_state=from_state, to_state=to_state)
+        moved = moving.update(state=to_state, **{stamp: now})
+        if audited != moved:
+            raise RuntimeError(f"{action}: {audited} audit rows for {moved} moved policies")
     return moved
+
+
+def _lock(policies: QuerySet[Policy]) -> None:
+    """``SELECT … FOR UPDATE`` the policies without bringing them into Python (a no-op on SQLite,
+    whose writers take turns anyway)."""
+    if not connection.features.has_select_for_update:
+        return
+    locking = policies.order_by("pk").select_for_update(of=("self",))  # one lock order for every sweep
+    sql, params = locking.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) locked", params)
 
 
 def _premium_payer(policy: Policy) -> Account:
@@ -304,12 +347,12 @@ def _premium_payer(policy: Policy) -> Account:
     return Entry.objects.select_related("account").get(transfer=charge.transfer, amount_fen__lt=0).account
 
 
-def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) -> Policy | None:
+def policy_void_for_line(*, line: OrderLine) -> Policy | None:
     """A refund of the whole line voids its policy; before the window opens the premium goes back."""
     policy = (
         Policy.objects.select_for_update(of=("self",))
         .filter(order_line=line)
-        .select_related("coverage__insurer", "seller__user")
+        .select_related("insurer", "seller__user")
         .first()
     )
     if policy is None or line.refunded_fen < line.paid_fen:
@@ -329,7 +372,7 @@ def policy_void_for_line(*, line: OrderLine, amount_fen: int, full_order: bool) 
         reason="order refunded",
     )
     if now < policy.window_starts_at and policy.premium_fen:
-        insurer = insurer_account(code=policy.coverage.insurer.code, name=policy.coverage.insurer.name)
+        insurer = insurer_account(code=policy.insurer.code, name=policy.insurer.name)
         transfer = transfer_post(
             key=f"premium_refund:policy:{policy.pk}",
             kind=TransferKind.PREMIUM_REFUND,
@@ -348,9 +391,11 @@ def policies_mark_claimed(*, policies: QuerySet[Policy], now: datetime) -> int:
 
     A policy the window sweep has not opened yet is claimed too: adjudication checked the same
     facts the sweep reads (trade succeeded, campaign ended), and left pending it would later expire.
+    So is one the sweep expired while its claim was being filed (the sweep's snapshot did not
+    see the claim yet): the claim was filed inside the window, and SPEC says it ends claimed.
     """
     moved = 0
-    for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING):
+    for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING, PolicyState.EXPIRED):
         moved += _move_policies(
             policies, from_state, PolicyState.CLAIMED, "claimed_at", now, "policy_claimed"
         )
@@ -398,7 +443,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
         last=Subquery(last_window.values("window_ends_at")[:1])
     )
     for campaign in due:
-        if (campaign.last or campaign.ends_at + timedelta(days=DEFAULT_WINDOW_DAYS)) <= now:
+        if (campaign.last or campaign.ends_at + timedelta(days=terms.DEFAULT_WINDOW_DAYS)) <= now:
             settled += campaign_settle(campaign=campaign)
     return {"opened": opened, "expired": expired, "settled": settled}
 

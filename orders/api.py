@@ -15,7 +15,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import IDEMPOTENCY_PARAMETER, error_responses, fen_display, idempotent
+from core.api import (
+    IDEMPOTENCY_PARAMETER,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+    error_responses,
+    fen_display,
+    idempotent,
+)
 from orders import selectors
 from orders.models import Address, Campaign, CampaignItem, Order, OrderLine
 from orders.services import (
@@ -176,23 +183,23 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class OwnAddressField(serializers.PrimaryKeyRelatedField):
+class OwnAddressField(StrictPrimaryKeyRelatedField):
     def get_queryset(self) -> QuerySet[Address]:
         return Address.objects.filter(user=self.context["request"].user)
 
 
 class OrderItemSerializer(serializers.Serializer):
-    sku = serializers.PrimaryKeyRelatedField(queryset=Sku.objects.all())
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    sku = StrictPrimaryKeyRelatedField(queryset=Sku.objects.all())
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class OrderPlaceSerializer(serializers.Serializer):
     address = OwnAddressField(help_text="One of the caller's own addresses.")
     items = OrderItemSerializer(many=True, min_length=1, max_length=50)
-    shop_coupon = serializers.PrimaryKeyRelatedField(
+    shop_coupon = StrictPrimaryKeyRelatedField(
         queryset=Coupon.objects.filter(shop__isnull=False), required=False, allow_null=True
     )
-    platform_coupon = serializers.PrimaryKeyRelatedField(
+    platform_coupon = StrictPrimaryKeyRelatedField(
         queryset=Coupon.objects.filter(shop__isnull=True), required=False, allow_null=True
     )
 

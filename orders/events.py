@@ -15,7 +15,7 @@ from typing import Any
 class OrderEvent(Enum):
     PAID = "paid"  # kwargs: order
     SUCCEEDED = "succeeded"  # kwargs: order
-    LINE_REFUNDED = "line_refunded"  # kwargs: line, amount_fen, full_order (bool)
+    LINE_REFUNDED = "line_refunded"  # kwargs: line (its refunded_fen already includes the refund)
 
 
 _subscribers: dict[OrderEvent, list[Callable[..., Any]]] = {event: [] for event in OrderEvent}

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shops.models import Coupon, Seller, Shop, Sku
 
@@ -15,6 +16,22 @@ class CampaignState(models.TextChoices):
     LIVE = "live", _("进行中")
     ENDED = "ended", _("已结束(保价期内)")
     SETTLED = "settled", _("保价期已结束")
+
+
+class OrderAction(models.TextChoices):
+    """What an order's or a campaign's audit rows record, as buyers and sellers read it."""
+
+    CAMPAIGN_CREATE = "campaign_create", _("创建活动")
+    CAMPAIGN_ITEM_ADD = "campaign_item_add", _("添加活动商品")
+    CAMPAIGN_ADVANCE = "campaign_advance", _("活动状态变更")
+    ORDER_PLACE = "order_place", pgettext_lazy("order history", "提交订单")
+    ORDER_PAY = "order_pay", _("付款成功(支付宝担保交易)")
+    ORDER_SHIP = "order_ship", _("卖家已发货")
+    ORDER_CONFIRM = "order_confirm", _("确认收货,交易成功")
+    ORDER_CANCEL = "order_cancel", _("买家取消订单")
+    ORDER_CLOSE_UNPAID = "order_close_unpaid", _("超时未付款,交易关闭")
+    ORDER_REFUND = "order_refund", _("退款")
+    ORDER_LINE_REFUND = "order_line_refund", _("部分退款")
 
 
 class Campaign(models.Model):
@@ -129,7 +146,7 @@ class Order(models.Model):
     shop_discount_fen = models.BigIntegerField(_("店铺优惠(分)"), default=0)
     platform_discount_fen = models.BigIntegerField(_("平台优惠(分)"), default=0)
     paid_fen = models.BigIntegerField(_("实付款(分)"))
-    created_at = models.DateTimeField(_("下单时间"), db_index=True)
+    created_at = models.DateTimeField(_("下单时间"))  # indexed by order_newest
     pay_deadline = models.DateTimeField(_("付款截止"))
     paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
@@ -152,7 +169,10 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "pay_deadline"]),
-            models.Index(fields=["buyer", "-created_at"]),
+            # My Orders, newest first, paged by (created_at, id).
+            models.Index(fields=["buyer", "-created_at", "-id"], name="order_buyer_newest"),
+            # Seller and staff lists, newest first, paged by (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="order_newest"),
         ]
 
     def __str__(self) -> str:

@@ -5,8 +5,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import AuditHistoryMixin, DomainAdmin, date_column, fen_column, related_column, titled_filter
-from shops.models import CatalogProduct, Coupon, Listing, Seller, Shop, Sku
+from core.admin import (
+    AuditHistoryMixin,
+    DomainAdmin,
+    LedgerAdmin,
+    date_column,
+    fen_column,
+    related_column,
+    titled_filter,
+)
+from shops.models import CatalogProduct, Coupon, Listing, PriceRecord, Seller, Shop, Sku
 
 CREATED = date_column("created_at", _("创建时间"))
 
@@ -48,13 +56,14 @@ class ShopAdmin(DomainAdmin):
 
 @admin.register(CatalogProduct)
 class CatalogProductAdmin(DomainAdmin):
-    list_display = ("brand", "model", "name", "barcode")
-    list_filter = ("brand",)
+    list_display = ("brand", "model", "name", "category", "barcode")
+    list_filter = ("brand", "category")
     search_fields = ("brand", "model", "name", "barcode")
-    fieldsets = ((None, {"fields": ("brand", "model", "name", "barcode")}),)
-    # Brand, model and barcode decide what "the same product" is for claims already filed.
-    editable_fields = ("name",)
-    creatable_fields = ("brand", "model", "name", "barcode")
+    fieldsets = ((None, {"fields": ("brand", "model", "name", "category", "barcode")}),)
+    # Brand, model and barcode decide what "the same product" is for claims already filed; the
+    # category only prices policies issued from now on.
+    editable_fields = ("name", "category")
+    creatable_fields = ("brand", "model", "name", "category", "barcode")
 
 
 @admin.register(Listing)
@@ -128,3 +137,47 @@ class CouponAdmin(AuditHistoryMixin, DomainAdmin):
     amount = fen_column("amount_fen", _("优惠金额"))
     min_spend = fen_column("min_spend_fen", _("使用门槛"))
     created = CREATED
+
+
+@admin.register(PriceRecord)
+class PriceRecordAdmin(LedgerAdmin):
+    """Actual prices as they were seen: facts, never edited."""
+
+    list_display = (
+        "observed_at",
+        "product_link",
+        "specs_key",
+        "shop_link",
+        "platform",
+        "unit_price",
+        "source",
+    )
+    list_filter = ("platform", "source", "excluded")
+    list_select_related = ("product", "shop")
+    search_fields = ("product__brand", "product__model", "shop__name", "specs_key")
+    date_hierarchy = "observed_at"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "product_link",
+                    "specs_key",
+                    "sku_link",
+                    "shop_link",
+                    "platform",
+                    "unit_price",
+                    "observed_at",
+                    "source",
+                    "source_id",
+                    "excluded",
+                    "recorded_at",
+                )
+            },
+        ),
+    )
+
+    product_link = related_column("product", _("标准商品"))
+    sku_link = related_column("sku", _("SKU"))
+    shop_link = related_column("shop", _("店铺"))
+    unit_price = fen_column("unit_price_fen", _("成交单价"))

@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import error_responses, fen_display
+from core.api import StrictIntegerField, error_responses, fen_display
 from shops import selectors
 from shops.models import CatalogProduct, Listing, Seller, Shop, Sku
 from shops.services import MAX_PRICE_FEN, sku_price_change
@@ -79,7 +79,7 @@ class SkuSerializer(serializers.ModelSerializer):
 
 
 class SkuPriceSerializer(serializers.Serializer):
-    price_fen = serializers.IntegerField(
+    price_fen = StrictIntegerField(
         min_value=1, max_value=MAX_PRICE_FEN, help_text="The new list price in fen."
     )
 

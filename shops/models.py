@@ -12,6 +12,13 @@ class Platform(models.TextChoices):
     TMALL_GLOBAL = "tmall_global", _("天猫国际")
 
 
+class ShopAction(models.TextChoices):
+    """What SKU and coupon audit rows record."""
+
+    PRICE_CHANGE = "price_change", _("修改售价")
+    COUPON_ISSUE = "coupon_issue", _("发放优惠券")
+
+
 class Seller(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="seller")
     name = models.CharField(_("商家名称"), max_length=128)
@@ -47,6 +54,9 @@ class CatalogProduct(models.Model):
     model = models.CharField(_("型号"), max_length=128)
     name = models.CharField(_("商品名称"), max_length=200)
     barcode = models.CharField(_("条码"), max_length=32, null=True, blank=True, unique=True)
+    # An insurer may price the risk per category (an insurance product's rate per platform and
+    # category); empty when the product has none.
+    category = models.CharField(_("类目"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("标准商品")
@@ -127,3 +137,72 @@ class Coupon(models.Model):
     @property
     def is_platform(self) -> bool:
         return self.shop_id is None
+
+
+class PriceSource(models.TextChoices):
+    ORDER_LINE = "order_line", _("成交")
+    LIST_PRICE = "list_price", _("改价")
+    CAMPAIGN_PRICE = "campaign_price", _("活动价")
+    SHOP_COUPON = "shop_coupon", _("店铺券后价")
+
+
+# How a buyer reads a price, by where it came from.
+PRICE_WORDS = {
+    PriceSource.ORDER_LINE: _("成交价"),
+    PriceSource.LIST_PRICE: _("售价"),
+    PriceSource.CAMPAIGN_PRICE: _("活动价"),
+    PriceSource.SHOP_COUPON: _("券后价"),
+}
+
+
+class PriceRecord(models.Model):
+    """One actual price of a catalog product + spec values (成交价记录), in any shop on any platform.
+
+    A paid order line (its actual paid amount ÷ quantity, rounded up to the fen), or a SKU's public
+    price whenever it changed. The source is a neutral reference (kind + id): shops sits below orders
+    and never points at an order, and a record shows no buyer at all. ``order_ref`` is the order of
+    an order-line record, so detection can leave out the insured order itself.
+    """
+
+    product = models.ForeignKey(CatalogProduct, on_delete=models.PROTECT, related_name="price_records")
+    specs_key = models.CharField(_("规格键"), max_length=255)
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="price_records")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="price_records")
+    platform = models.CharField(_("平台"), max_length=16, choices=Platform.choices)
+    unit_price_fen = models.BigIntegerField(_("成交单价(分)"))
+    observed_at = models.DateTimeField(_("成交时间"))
+    source = models.CharField(_("来源"), max_length=16, choices=PriceSource.choices)
+    source_id = models.BigIntegerField(_("来源编号"))
+    order_ref = models.BigIntegerField(_("订单编号"), null=True, blank=True)
+    # A price of a campaign excluded from claims (e.g. 双11) proves no drop.
+    excluded = models.BooleanField(_("不作为降价证据"), default=False)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("成交价记录")
+        verbose_name_plural = _("成交价记录")
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price_fen__gte=0), name="price_record_not_negative"),
+            # An order line is recorded once, whoever calls twice.
+            models.UniqueConstraint(
+                fields=["source", "source_id"],
+                condition=Q(source="order_line"),
+                name="price_record_line_once",
+            ),
+        ]
+        indexes = [
+            # "The lowest unit price of this product + spec in [t0, t1)": read in price order
+            # from the index alone, stopping at the first record inside the window.
+            models.Index(
+                fields=["product", "specs_key", "unit_price_fen", "observed_at"],
+                name="price_record_lookup",
+                condition=Q(excluded=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.specs_key} {self.unit_price_fen} @ {self.observed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def price_word(self) -> str:
+        return str(PRICE_WORDS.get(self.source, PRICE_WORDS[PriceSource.ORDER_LINE]))

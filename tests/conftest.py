@@ -2,10 +2,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone, translation
 
 from alipay.services import balance_top_up
-from insurance.models import Coverage
+from insurance.models import Coverage, InsuranceProduct
 from insurance.services import coverage_turn_on, deposit_top_up
 from orders.models import Address, Campaign, CampaignItem, CampaignState, Order, OrderLine
 from orders.services import order_confirm_receipt, order_pay, order_place, order_ship
@@ -15,6 +17,7 @@ from tests.factories import (
     CampaignFactory,
     CampaignItemFactory,
     CatalogProductFactory,
+    InsuranceProductFactory,
     InsurerFactory,
     ListingFactory,
     SellerFactory,
@@ -36,6 +39,7 @@ class World:
     other_shop_sku: Sku  # the same product and specs in the Taobao shop, ¥189.00
     campaign: Campaign
     item: CampaignItem
+    product: InsuranceProduct  # the world's insurer's default product: 1.5% on every platform
     coverage: Coverage
     alice: object
     bob: object
@@ -69,13 +73,46 @@ class World:
             Policy.objects.filter(pk=policy.pk).update(
                 window_starts_at=policy.window_starts_at + shift, window_ends_at=policy.window_ends_at + shift
             )
-        # Orders placed during the campaign move with it.
+        # Orders placed during the campaign move with it, and so do the prices they recorded.
+        from shops.models import PriceRecord, PriceSource
+
         for order in Order.objects.filter(campaign=self.campaign):
             Order.objects.filter(pk=order.pk).update(created_at=order.created_at + shift)
+        moved = PriceRecord.objects.filter(
+            Q(order_ref__in=Order.objects.filter(campaign=self.campaign).values("pk"))
+            | Q(source=PriceSource.CAMPAIGN_PRICE, source_id__in=self.campaign.items.values("pk"))
+        )
+        for record in moved:
+            PriceRecord.objects.filter(pk=record.pk).update(observed_at=record.observed_at + shift)
         self.campaign.refresh_from_db()
+        # The window opens: the prices in effect now are seen at its start, as campaigns_advance does.
+        from orders.price_records import record_prices_in_effect
+
+        record_prices_in_effect(campaign=self.campaign, at=self.campaign.ends_at)
 
     def line(self, order: Order) -> OrderLine:
         return order.lines.get()
+
+    def set_terms(self, *, rate_bp: int | None = None, **terms) -> InsuranceProduct:
+        """The insurer changes the world's product, as its staff would in the admin (window_days,
+        per_claim_cap_fen, review_threshold_fen, or one rate on every platform): policies issued
+        from now on copy the new terms, policies already issued keep theirs."""
+        for name, value in terms.items():
+            setattr(self.product, name, value)
+        self.product.save(update_fields=[*terms, "updated_at"])
+        if rate_bp is not None:
+            self.product.rates.update(rate_bp=rate_bp)
+        self.product.refresh_from_db()
+        return self.product
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the product's language (zh-hans), whatever the one before activated
+    (a test that renders an English page or e-mail must not leak English into the next)."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -90,7 +127,8 @@ def world(db) -> World:
     campaign = CampaignFactory(seller=seller)
     item = CampaignItemFactory(campaign=campaign, sku=sku, campaign_price_fen=15_900)
     deposit_top_up(seller=seller, amount_fen=1_000_000, key="test-deposit")
-    coverage = coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, premium_rate_bp=150)
+    product = InsuranceProductFactory(insurer=insurer, name="价格保障保险", is_default=True, rates=150)
+    coverage = coverage_turn_on(campaign_item=item, seller=seller, product=product)
     alice = UserFactory(username="alice")
     bob = UserFactory(username="bob")
     balance_top_up(user=alice, amount_fen=1_000_000, key="alice-topup")
@@ -103,6 +141,7 @@ def world(db) -> World:
         other_shop_sku=other,
         campaign=campaign,
         item=item,
+        product=product,
         coverage=coverage,
         alice=alice,
         bob=bob,
@@ -138,6 +177,17 @@ def staff(world):
     user = UserFactory(username="claims_officer", is_staff=True)
     user.groups.add(ensure_staff_groups()[INSURER_STAFF])
     world.coverage.insurer.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def staff_b(world):
+    """A claims officer of another insurer (平安保险): none of the world's claims are hers."""
+    from core.permissions import INSURER_STAFF, ensure_staff_groups
+
+    user = UserFactory(username="officer_pingan", is_staff=True)
+    user.groups.add(ensure_staff_groups()[INSURER_STAFF])
+    InsurerFactory(code="pingan", name="平安保险").staff.add(user)
     return user
 
 

@@ -6,9 +6,20 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from insurance.models import Insurer
+from insurance import terms
+from insurance.models import InsuranceProduct, Insurer, ProductRate
 from orders.models import Address, Campaign, CampaignItem, CampaignState
-from shops.models import CatalogProduct, Listing, Platform, Seller, Shop, Sku, specs_key
+from shops.models import (
+    CatalogProduct,
+    Listing,
+    Platform,
+    PriceRecord,
+    PriceSource,
+    Seller,
+    Shop,
+    Sku,
+    specs_key,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -103,3 +114,45 @@ class InsurerFactory(factory.django.DjangoModelFactory):
 
     code = "zhongan"
     name = "众安保险"
+
+
+class PriceRecordFactory(factory.django.DjangoModelFactory):
+    """A public price of a SKU at a given time, as shops.services records it (for times the
+    services cannot reach, such as the edge of a window)."""
+
+    class Meta:
+        model = PriceRecord
+
+    sku = factory.SubFactory(SkuFactory)
+    product_id = factory.LazyAttribute(lambda o: o.sku.listing.product_id)
+    specs_key = factory.LazyAttribute(lambda o: o.sku.specs_key)
+    shop_id = factory.LazyAttribute(lambda o: o.sku.listing.shop_id)
+    platform = factory.LazyAttribute(lambda o: o.sku.listing.shop.platform)
+    unit_price_fen = 9_900
+    observed_at = factory.LazyFunction(timezone.now)
+    source = PriceSource.LIST_PRICE
+    source_id = factory.LazyAttribute(lambda o: o.sku.pk)
+
+
+class InsuranceProductFactory(factory.django.DjangoModelFactory):
+    """An insurer's product. ``rates=150`` puts one rate on every platform (the default rate when
+    not given); ``rates={"tmall": 120}`` covers only the platforms named."""
+
+    class Meta:
+        model = InsuranceProduct
+        skip_postgeneration_save = True
+
+    insurer = factory.SubFactory(InsurerFactory)
+    name = factory.Sequence(lambda n: f"价格保障保险 {n}")
+
+    @factory.post_generation
+    def rates(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object
+        if not create:
+            return
+        extracted = terms.DEFAULT_RATE_BP if extracted is None else extracted
+        pairs = (
+            extracted.items() if isinstance(extracted, dict) else [(p, extracted) for p in Platform.values]
+        )
+        ProductRate.objects.bulk_create(
+            ProductRate(product=obj, platform=platform, rate_bp=rate) for platform, rate in pairs
+        )

@@ -8,7 +8,10 @@ from typing import Any
 from django.utils.translation import pgettext_lazy
 
 from claims import rules
-from claims.models import Claim
+from claims.models import Claim, ClaimAction
+from insurance.models import InsuranceAction
+from orders.models import OrderAction
+from shops.models import ShopAction
 
 RESULT_LABELS = {
     rules.PASSED: pgettext_lazy("check result", "通过"),
@@ -40,3 +43,15 @@ class ClaimView:
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [check for check in self.checks if check["result"] == rules.FAILED]
+
+
+# Every app's audit actions with their labels: a history step reads as people say it.
+ACTION_LABELS = {
+    choice.value: choice.label
+    for actions in (ClaimAction, InsuranceAction, OrderAction, ShopAction)
+    for choice in actions
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))

@@ -55,6 +55,19 @@ class ServiceErrorFormMixin:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        # Each field in error points at its message (templates give it the id ``<id>_error``),
+        # then at its help text, so a screen reader says why the field was refused.
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            auto_id = self[name].auto_id
+            described = [f"{auto_id}_error"]
+            if self.fields[name].help_text:
+                described.append(f"{auto_id}_helptext")
+            self.fields[name].widget.attrs["aria-describedby"] = " ".join(described)
+
     def add_service_error(self, error: ServiceError) -> None:
         field = self.error_fields.get(error.code)
         self.add_error(

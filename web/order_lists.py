@@ -16,7 +16,10 @@ from orders.selectors import (
 PAGE_SIZE = 20
 
 
-def state_tabs(current: str, *, extra: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def state_tabs(
+    current: str, *, extra: dict[str, str] | None = None, counts: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """One tab per order state; ``counts`` puts a number beside the states it names."""
     tabs = []
     for value in ["", *OrderState.values]:
         query = {**(extra or {}), **({"state": value} if value else {})}
@@ -26,6 +29,7 @@ def state_tabs(current: str, *, extra: dict[str, str] | None = None) -> list[dic
                 "label": OrderState(value).label if value else _("全部"),
                 "query": urlencode(query),
                 "active": value == current,
+                "count": (counts or {}).get(value),
             }
         )
     return tabs

@@ -14,9 +14,9 @@ from django.views.generic import RedirectView
 
 from web import access, wallet
 from web.buyer import insurance as buyer_insurance
+from web.buyer import notices, storefront
 from web.buyer import orders as buyer_orders
-from web.buyer import storefront
-from web.seller import catalog, dashboard
+from web.seller import catalog, coverage, dashboard
 from web.seller import claims as seller_claims
 from web.seller import orders as seller_orders
 
@@ -42,13 +42,25 @@ insurance_urls = [
     path("seller/", dashboard.dashboard, name="dashboard"),
     path("seller/exposure/", dashboard.exposure, name="exposure"),
     path("seller/deposit/", dashboard.deposit, name="deposit"),
-    path("seller/campaigns/", dashboard.campaigns, name="campaigns"),
-    path("seller/campaign-items/<int:pk>/coverage/", dashboard.coverage_toggle, name="coverage"),
+    path("seller/campaigns/", coverage.campaigns, name="campaigns"),
+    path("seller/campaign-items/<int:pk>/coverage/", coverage.coverage_toggle, name="coverage"),
 ]
 claims_urls = [
     path("orders/<str:number>/lines/<int:line_id>/claim/", buyer_insurance.claim_file, name="file"),
     path("orders/<str:number>/lines/<int:line_id>/insurance/", buyer_insurance.claim_panel, name="panel"),
+    path(
+        "orders/<str:number>/lines/<int:line_id>/one-click/",
+        buyer_insurance.claim_one_click,
+        name="one_click",
+    ),
     path("seller/claims/", seller_claims.seller_claims, name="seller_claims"),
+]
+notices_urls = [
+    path("notices/", notices.notice_list, name="list"),
+    path("notices/<int:pk>/", notices.notice_open, name="open"),
+    path("notices/read-all/", notices.notices_read_all, name="read_all"),
+    path("drops/<int:pk>/", notices.drop_open, name="drop"),
+    path("settings/auto-claim/", notices.auto_claim_switch, name="auto_claim"),
 ]
 alipay_urls = [
     path("alipay/", wallet.balance, name="balance"),
@@ -72,4 +84,5 @@ urlpatterns = [
     path("", include((insurance_urls, "insurance"))),
     path("", include((claims_urls, "claims"))),
     path("", include((alipay_urls, "alipay"))),
+    path("", include((notices_urls, "notices"))),
 ]

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,7 @@ from insurance.models import Policy
 from orders.models import Order
 from shops.selectors import seller_of
 from web.forms import TopUpForm
+from web.keyset import keyset_page
 
 PAGE_SIZE = 30
 
@@ -83,19 +83,25 @@ def reference_links(user: Any, entries: list[Entry]) -> None:
         entry.memo_text = _(memo) if memo else ""
 
 
-def _accounts(user: Any) -> list[tuple[str, str]]:
+def _accounts(user: Any) -> list[dict[str, Any]]:
+    """The user's accounts with their balances, the one to open first at the head: a seller's
+    money is in the seller balance and the deposit, not in a buyer balance they rarely use."""
     kinds = [AccountKind.BUYER]
     if seller_of(user) is not None:
-        kinds += [AccountKind.SELLER, AccountKind.DEPOSIT]
-    return [(kind, AccountKind(kind).label) for kind in kinds]
+        kinds = [AccountKind.SELLER, AccountKind.DEPOSIT, AccountKind.BUYER]
+    return [
+        {"kind": kind, "label": AccountKind(kind).label, "balance_fen": account_balance_fen(user, kind)}
+        for kind in kinds
+    ]
 
 
 def _balance_page(request: HttpRequest, *, form: TopUpForm | None = None, status: int = 200) -> HttpResponse:
     accounts = _accounts(request.user)
-    kind = request.GET.get("account", AccountKind.BUYER)
-    if kind not in dict(accounts):
-        kind = AccountKind.BUYER
-    page = Paginator(entries_for_user(request.user, kind), PAGE_SIZE).get_page(request.GET.get("page"))
+    balances = {account["kind"]: account["balance_fen"] for account in accounts}
+    kind = request.GET.get("account", "")
+    if kind not in balances:
+        kind = accounts[0]["kind"]
+    page = keyset_page(entries_for_user(request.user, kind), request.GET, keys=("pk",), size=PAGE_SIZE)
     entries = list(page.object_list)
     reference_links(request.user, entries)
     return render(
@@ -105,7 +111,7 @@ def _balance_page(request: HttpRequest, *, form: TopUpForm | None = None, status
             "accounts": accounts,
             "kind": kind,
             "kind_label": AccountKind(kind).label,
-            "balance_fen": account_balance_fen(request.user, kind),
+            "balance_fen": balances[kind],
             "page": page,
             "entries": entries,
             "form": form or TopUpForm(),

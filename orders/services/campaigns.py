@@ -8,12 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from core.numbers import require_int
 from core.services import audit_record, audit_record_many
 from orders.models import (
     Campaign,
     CampaignItem,
     CampaignState,
+    OrderAction,
 )
+from orders.price_records import record_campaign_prices, record_prices_in_effect
 from orders.services.errors import OrderRefused
 from shops.models import Seller, Sku
 from shops.services import MAX_PRICE_FEN
@@ -43,18 +46,21 @@ def campaign_create(
             excluded_from_claims=excluded_from_claims,
             exclusion_note=exclusion_note,
         )
-        audit_record(subject=campaign, action="campaign_create", actor=actor, to_state=campaign.state)
+        audit_record(
+            subject=campaign, action=OrderAction.CAMPAIGN_CREATE, actor=actor, to_state=campaign.state
+        )
     return campaign
 
 
 def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, actor=None) -> CampaignItem:
     """Put a SKU into a campaign at its campaign price. Adding it again keeps the first."""
-    if (
-        isinstance(campaign_price_fen, bool)
-        or not isinstance(campaign_price_fen, int)
-        or not 0 < campaign_price_fen <= MAX_PRICE_FEN
-    ):
-        raise InvalidInput("invalid_price", _("活动价必须是大于零的整数(分),且不超过一亿元。"))
+    require_int(
+        campaign_price_fen,
+        min_value=1,
+        max_value=MAX_PRICE_FEN,
+        code="invalid_price",
+        message=_("活动价必须是大于零的整数(分),且不超过一亿元。"),
+    )
     if sku.listing.shop.seller_id != campaign.seller_id:
         raise InvalidInput("not_your_sku", _("只能把自己店铺的商品加入活动。"))
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
@@ -64,7 +70,9 @@ def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, 
             campaign=campaign, sku=sku, defaults={"campaign_price_fen": campaign_price_fen}
         )
         if created:
-            audit_record(subject=item, action="campaign_item_add", actor=actor)
+            audit_record(subject=item, action=OrderAction.CAMPAIGN_ITEM_ADD, actor=actor)
+            if campaign.state == CampaignState.LIVE:
+                record_campaign_prices(campaign, [item], observed_at=timezone.now())
     return item
 
 
@@ -75,7 +83,11 @@ def _campaign_cas(campaign_ids: Sequence[int], *, from_state: str, to_state: str
         if Campaign.objects.filter(pk=pk, state=from_state).update(state=to_state):
             moved.append(pk)
     audit_record_many(
-        model=Campaign, object_ids=moved, action="campaign_advance", from_state=from_state, to_state=to_state
+        model=Campaign,
+        object_ids=moved,
+        action=OrderAction.CAMPAIGN_ADVANCE,
+        from_state=from_state,
+        to_state=to_state,
     )
     return moved
 
@@ -95,10 +107,15 @@ def campaigns_advance(*, now: datetime | None = None) -> dict[str, list[int]]:
             )
         )
         started = _campaign_cas(due_start, from_state=CampaignState.SCHEDULED, to_state=CampaignState.LIVE)
+        for campaign in Campaign.objects.filter(pk__in=started):
+            items = campaign.items.select_related("sku__listing__shop")
+            record_campaign_prices(campaign, list(items), observed_at=campaign.starts_at)
         due_end = list(
             Campaign.objects.filter(state=CampaignState.LIVE, ends_at__lte=now).values_list("pk", flat=True)
         )
         ended = _campaign_cas(due_end, from_state=CampaignState.LIVE, to_state=CampaignState.ENDED)
+        for campaign in Campaign.objects.filter(pk__in=ended):
+            record_prices_in_effect(campaign=campaign, at=campaign.ends_at)
     return {"started": started, "ended": ended}
 
 

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
-from core.numbers import new_number
+from core.numbers import new_number, require_int
 from core.services import audit_record
 from orders.models import (
     Address,
     Campaign,
     CampaignItem,
     Order,
+    OrderAction,
     OrderLine,
 )
 from orders.services.errors import MAX_QUANTITY
@@ -80,8 +81,13 @@ def order_quote(
         raise InvalidInput("duplicate_sku", _("同一 SKU 请合并为一行并填写数量。"))
     lines = []
     for sku, quantity in items:
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidInput("invalid_quantity", _("数量必须是 1 到 999 之间的整数。"))
+        require_int(
+            quantity,
+            min_value=1,
+            max_value=MAX_QUANTITY,
+            code="invalid_quantity",
+            message=_("数量必须是 1 到 999 之间的整数。"),
+        )
         campaign_item = _live_campaign_item(sku, now)
         unit = campaign_item.campaign_price_fen if campaign_item else sku.price_fen
         lines.append(
@@ -149,5 +155,5 @@ def order_place(
         for line in lines:
             line.order = order
         OrderLine.objects.bulk_create(lines)
-        audit_record(subject=order, action="order_place", actor=buyer, to_state=order.state)
+        audit_record(subject=order, action=OrderAction.ORDER_PLACE, actor=buyer, to_state=order.state)
     return order

@@ -15,9 +15,11 @@ from core.services import audit_record, audit_record_query
 from orders.events import OrderEvent, announce
 from orders.models import (
     Order,
+    OrderAction,
     OrderLine,
     OrderState,
 )
+from orders.price_records import record_paid_lines
 from orders.services.errors import OrderRefused
 
 
@@ -67,7 +69,10 @@ def order_pay(*, order: Order, buyer: AbstractBaseUser) -> Order:
                 memo=stored_text(_("订单付款 %(number)s"), number=order.number),
                 reference=f"order:{order.pk}",
             )
-        _transition(order, to_state=OrderState.PAID, stamp="paid_at", actor=buyer, action="order_pay")
+        _transition(
+            order, to_state=OrderState.PAID, stamp="paid_at", actor=buyer, action=OrderAction.ORDER_PAY
+        )
+        record_paid_lines(order)
         announce(OrderEvent.PAID, order=order)
     return order
 
@@ -79,7 +84,9 @@ def order_ship(*, order: Order, actor=None) -> Order:
             return order
         if order.state != OrderState.PAID:
             raise OrderRefused("order_not_shippable", _("只有待发货的订单可以发货。"))
-        _transition(order, to_state=OrderState.SHIPPED, stamp="shipped_at", actor=actor, action="order_ship")
+        _transition(
+            order, to_state=OrderState.SHIPPED, stamp="shipped_at", actor=actor, action=OrderAction.ORDER_SHIP
+        )
     return order
 
 
@@ -110,7 +117,11 @@ def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
                 reference=f"order:{order.pk}",
             )
         _transition(
-            order, to_state=OrderState.SUCCEEDED, stamp="succeeded_at", actor=buyer, action="order_confirm"
+            order,
+            to_state=OrderState.SUCCEEDED,
+            stamp="succeeded_at",
+            actor=buyer,
+            action=OrderAction.ORDER_CONFIRM,
         )
         announce(OrderEvent.SUCCEEDED, order=order)
     return order
@@ -124,7 +135,9 @@ def order_cancel(*, order: Order, buyer: AbstractBaseUser) -> Order:
             return order
         if order.state != OrderState.CREATED:
             raise OrderRefused("order_not_cancellable", _("只有待付款的订单可以取消。"))
-        _transition(order, to_state=OrderState.CLOSED, stamp="closed_at", actor=buyer, action="order_cancel")
+        _transition(
+            order, to_state=OrderState.CLOSED, stamp="closed_at", actor=buyer, action=OrderAction.ORDER_CANCEL
+        )
     return order
 
 
@@ -152,7 +165,7 @@ def orders_close_unpaid(*, now: datetime | None = None, batch_size: int | None =
             # Audit only what this UPDATE moved (an order paid meanwhile stays out): ``now`` marks it.
             audit_record_query(
                 queryset=Order.objects.filter(pk__in=ids, state=OrderState.CLOSED, closed_at=now),
-                action="order_close_unpaid",
+                action=OrderAction.ORDER_CLOSE_UNPAID,
                 from_state=OrderState.CREATED,
                 to_state=OrderState.CLOSED,
                 reason="unpaid timeout",

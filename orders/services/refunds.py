@@ -7,10 +7,12 @@ from alipay.models import AccountKind, Transfer, TransferKind
 from alipay.services import Leg, system_account, transfer_post, user_account
 from core.errors import InvalidInput
 from core.i18n import stored_text
+from core.numbers import require_int
 from core.services import audit_record
 from orders.events import OrderEvent, announce
 from orders.models import (
     Order,
+    OrderAction,
     OrderLine,
     OrderState,
 )
@@ -28,8 +30,7 @@ def order_line_refund(
     *, line: OrderLine, amount_fen: int, request_id: str, actor=None, reason: str = ""
 ) -> OrderLine:
     """A partial refund of one line (售后). The same ``request_id`` twice refunds once."""
-    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidInput("invalid_amount", _("退款金额必须大于零。"))
+    require_int(amount_fen, min_value=1, code="invalid_amount", message=_("退款金额必须大于零。"))
     if not request_id or len(request_id) > 40:
         raise InvalidInput("invalid_request", _("请提供售后单号。"))
     with transaction.atomic():
@@ -63,12 +64,12 @@ def order_line_refund(
         line.save(update_fields=["refunded_fen"])
         audit_record(
             subject=order,
-            action="order_line_refund",
+            action=OrderAction.ORDER_LINE_REFUND,
             actor=actor,
             reason=reason,
             data={"line": line.pk, "amount_fen": amount_fen},
         )
-        announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount_fen, full_order=False)
+        announce(OrderEvent.LINE_REFUNDED, line=line)
     return line
 
 
@@ -105,12 +106,11 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
             to_state=OrderState.REFUNDED,
             stamp="refunded_at",
             actor=actor,
-            action="order_refund",
+            action=OrderAction.ORDER_REFUND,
             reason=reason,
         )
         for line in lines:
-            amount = line.paid_fen - line.refunded_fen
             line.refunded_fen = line.paid_fen
             line.save(update_fields=["refunded_fen"])
-            announce(OrderEvent.LINE_REFUNDED, line=line, amount_fen=amount, full_order=True)
+            announce(OrderEvent.LINE_REFUNDED, line=line)
     return order

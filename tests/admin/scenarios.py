@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alipay.services import balance_top_up
+from claims.detection import price_drops_detect
 from claims.models import Claim, ClaimState
 from claims.services import claim_adjudicate, claim_file, claims_settle
 from insurance.models import Coverage, Insurer, Policy
@@ -19,6 +20,7 @@ from tests.factories import (
     CampaignFactory,
     CampaignItemFactory,
     CatalogProductFactory,
+    InsuranceProductFactory,
     InsurerFactory,
     ListingFactory,
     SellerFactory,
@@ -59,6 +61,7 @@ def lifecycle(
     *,
     buyers: int,
     insurer: Insurer | None = None,
+    buyer_users: list | None = None,
     review_threshold_fen: int | None = None,
     file_claims: bool = True,
     adjudicate: bool = True,
@@ -72,25 +75,22 @@ def lifecycle(
 
     With the defaults every claim is approved and paid, and the first buyer's order is then half
     refunded so that half its payout is clawed back. ``extras`` adds a seller, a shop, a coupon
-    and an insurer per buyer, and a campaign with a covered item, so that every admin list
-    grows with ``buyers``.
+    an insurer with a product per buyer, and a campaign with a covered item, so that every admin list
+    grows with ``buyers``. ``buyer_users`` buy instead of new buyers when given.
     """
     product = CatalogProductFactory()
     sku = SkuFactory(listing=ListingFactory(shop=world.tmall, product=product), price_fen=19_900)
     cheaper = SkuFactory(listing=ListingFactory(shop=world.taobao, product=product), price_fen=18_900)
     campaign = CampaignFactory(seller=world.seller)
     item = CampaignItemFactory(campaign=campaign, sku=sku, campaign_price_fen=INSURED_PRICE_FEN)
-    coverage = coverage_turn_on(
-        campaign_item=item,
-        insurer=insurer or world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        review_threshold_fen=review_threshold_fen,
+    terms = InsuranceProductFactory(
+        insurer=insurer or world.coverage.insurer, review_threshold_fen=review_threshold_fen, rates=150
     )
+    coverage = coverage_turn_on(campaign_item=item, seller=world.seller, product=terms)
     result = Lifecycle(campaign=campaign, coverage=coverage)
     people = []
-    for _ in range(buyers):
-        buyer = UserFactory()
+    for n in range(buyers):
+        buyer = buyer_users[n] if buyer_users else UserFactory()
         balance_top_up(user=buyer, amount_fen=100_000, key=f"admin-topup-{buyer.pk}")
         address = AddressFactory(user=buyer)
         order = order_place(buyer=buyer, address=address, items=[(sku, 1)])
@@ -102,6 +102,7 @@ def lifecycle(
     end_campaign(campaign)
     policy_windows_advance()
     sku_price_change(sku=cheaper, price_fen=EVIDENCE_PRICE_FEN)
+    price_drops_detect()  # the platform finds the drop too (rows for the price-drop admin)
     if file_claims:
         for (buyer, address), order in zip(people, result.orders, strict=True):
             evidence = order_place(buyer=buyer, address=address, items=[(cheaper, 1)])
@@ -124,21 +125,30 @@ def lifecycle(
             coupon_issue(
                 shop=shop, name=f"满减券 {n}", amount_fen=500, valid_until=timezone.now() + timedelta(days=7)
             )
-            InsurerFactory(code=f"insurer-{shop.pk}", name=f"保险公司 {shop.pk}")
+            InsuranceProductFactory(
+                insurer=InsurerFactory(code=f"insurer-{shop.pk}", name=f"保险公司 {shop.pk}")
+            )
             other = CampaignItemFactory(
                 campaign=CampaignFactory(seller=world.seller),
                 sku=SkuFactory(listing=ListingFactory(shop=world.tmall)),
             )
-            coverage_turn_on(
-                campaign_item=other, insurer=world.coverage.insurer, seller=world.seller, premium_rate_bp=100
-            )
+            coverage_turn_on(campaign_item=other, seller=world.seller, product=world.product)
     for claim in result.claims:
         claim.refresh_from_db()
     return result
 
 
-def in_review(world, *, buyers: int = 1) -> list[Claim]:
-    """Claims above the coverage's review threshold (¥1.00), waiting for staff."""
-    claims = lifecycle(world, buyers=buyers, review_threshold_fen=100, settle=False, extras=False).claims
+def in_review(world, *, buyers: int = 1, insurer: Insurer | None = None, buyer=None) -> list[Claim]:
+    """Claims above the product's review threshold (¥1.00), waiting for staff (of ``insurer``,
+    the world's by default; filed by ``buyer`` when given)."""
+    claims = lifecycle(
+        world,
+        buyers=buyers,
+        insurer=insurer,
+        buyer_users=[buyer] if buyer else None,
+        review_threshold_fen=100,
+        settle=False,
+        extras=False,
+    ).claims
     assert all(c.state == ClaimState.IN_REVIEW for c in claims), [c.state for c in claims]
     return claims

@@ -17,9 +17,11 @@ PINNED = {
     "alipay.Transfer": 6,
     "claims.Claim": 7,
     "claims.Payout": 7,
+    "claims.PriceDrop": 6,
     "claims.ReconciliationRun": 7,
     "core.AuditEvent": 9,
     "insurance.Coverage": 7,
+    "insurance.InsuranceProduct": 7,
     "insurance.Insurer": 4,
     "insurance.Policy": 7,
     "insurance.Premium": 7,
@@ -28,15 +30,23 @@ PINNED = {
     "orders.CampaignItem": 6,
     "orders.Order": 6,
     "orders.OrderLine": 6,
-    "shops.CatalogProduct": 5,
+    "shops.CatalogProduct": 6,
     "shops.Coupon": 6,
     "shops.Listing": 6,
+    "shops.PriceRecord": 6,
     "shops.Seller": 6,
     "shops.Shop": 6,
     "shops.Sku": 6,
 }
 # What a superuser may add here; everything else is made by services.
-ADDABLE = {"shops.Seller", "shops.Shop", "shops.CatalogProduct", "shops.Listing", "insurance.Insurer"}
+ADDABLE = {
+    "shops.Seller",
+    "shops.Shop",
+    "shops.CatalogProduct",
+    "shops.Listing",
+    "insurance.Insurer",
+    "insurance.InsuranceProduct",
+}
 
 by_label = pytest.mark.parametrize("model", MODELS, ids=lambda m: m._meta.label)
 

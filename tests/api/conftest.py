@@ -1,7 +1,8 @@
 """Personas and a finished claim for the API tests.
 
 alice and bob are buyers (any user is), seller_a owns the world's shops and campaign, seller_b
-owns a shop and campaign of its own, staff is a claims officer of the world's insurer.
+owns a shop and campaign of its own, staff is a claims officer of the world's insurer and staff_b
+an officer of another insurer.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from claims.detection import price_drops_detect
 from claims.models import Claim, ClaimState
 from claims.services import claim_file
 from orders.models import Address, CampaignItem, Order
@@ -24,7 +26,7 @@ from tests.factories import (
     SkuFactory,
 )
 
-ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff"]
+ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff", "staff_b"]
 
 
 def client_for(user=None) -> APIClient:
@@ -47,13 +49,14 @@ def seller_b(world) -> Seller:
 
 
 @pytest.fixture
-def clients(world, seller_b, staff) -> dict[str, APIClient]:
+def clients(world, seller_b, staff, staff_b) -> dict[str, APIClient]:
     users = {
         "alice": world.alice,
         "bob": world.bob,
         "seller_a": world.seller.user,
         "seller_b": seller_b.user,
         "staff": staff,
+        "staff_b": staff_b,
     }
     return {"anon": client_for(None), **{role: client_for(user) for role, user in users.items()}}
 
@@ -75,6 +78,7 @@ class Scene:
 @pytest.fixture
 def scene(world, insured_line, place_evidence, seller_b, django_capture_on_commit_callbacks) -> Scene:
     sku_price_change(sku=world.other_shop_sku, price_fen=12_900)
+    price_drops_detect()  # alice's drop, and its notice, before she claims with an evidence order
     evidence = place_evidence()
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_file(order_line=insured_line, evidence_order_number=evidence.number, buyer=world.alice)

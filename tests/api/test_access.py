@@ -7,8 +7,9 @@ a seller account. Another user's object is always 404, never 403.
 
 import pytest
 
-from claims.models import Payout
+from claims.models import Payout, PriceDrop
 from insurance.models import Policy
+from notices.models import Notice
 from tests.api.conftest import ROLES, error_of
 
 V1 = "/api/v1"
@@ -17,11 +18,18 @@ V1 = "/api/v1"
 READS = [
     ("get", "/me/", {}),
     ("get", "/addresses/", {}),
-    ("get", "/addresses/{address}/", {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404}),
+    (
+        "get",
+        "/addresses/{address}/",
+        {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404, "staff_b": 404},
+    ),
     ("get", "/orders/", {}),
-    ("get", "/orders/{order}/", {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404}),
+    ("get", "/orders/{order}/", {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404, "staff_b": 404}),
     ("get", "/claims/", {}),
-    ("get", "/claims/{claim}/", {"bob": 404, "seller_a": 404, "seller_b": 404}),
+    # Staff read their own insurer's claims; an officer of another insurer gets a 404.
+    ("get", "/claims/{claim}/", {"bob": 404, "seller_a": 404, "seller_b": 404, "staff_b": 404}),
+    ("get", "/price-drops/", {}),
+    ("get", "/notices/", {}),
     ("get", "/alipay/balance/", {}),
     ("get", "/alipay/entries/", {}),
     ("get", "/insurers/", {}),
@@ -29,7 +37,7 @@ READS = [
     ("get", "/storefront/campaign-items/", {"anon": 200}),
     ("get", "/storefront/campaign-items/{live_item}/", {"anon": 200}),
 ]
-NOT_SELLER = {"alice": 403, "bob": 403, "staff": 403}
+NOT_SELLER = {"alice": 403, "bob": 403, "staff": 403, "staff_b": 403}
 SELLER_READS = [
     ("get", "/seller/shops/", NOT_SELLER),
     ("get", "/seller/shops/{shop}/", {**NOT_SELLER, "seller_b": 404}),
@@ -41,6 +49,7 @@ SELLER_READS = [
     ("get", "/seller/campaigns/{campaign}/", {**NOT_SELLER, "seller_b": 404}),
     ("get", "/seller/campaign-items/", NOT_SELLER),
     ("get", "/seller/campaign-items/{item}/", {**NOT_SELLER, "seller_b": 404}),
+    ("get", "/seller/campaign-items/{item}/products/", {**NOT_SELLER, "seller_b": 404}),
     ("get", "/seller/orders/", NOT_SELLER),
     ("get", "/seller/orders/{order}/", {**NOT_SELLER, "seller_b": 404}),
     ("get", "/seller/policies/", NOT_SELLER),
@@ -51,18 +60,20 @@ SELLER_READS = [
     ("get", "/seller/payouts/{payout}/", {**NOT_SELLER, "seller_b": 404}),
 ]
 # Acting on another user's object: the owner's own calls are tested with each endpoint.
-OTHERS = {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404}
+OTHERS = {"bob": 404, "seller_a": 404, "seller_b": 404, "staff": 404, "staff_b": 404}
 FILE_CLAIM = {"order": "{order}", "line": "{line}", "evidence_order_number": "{evidence}"}
 WRITES = [
     ("post", "/orders/{order}/pay/", None, OTHERS),
     ("post", "/orders/{order}/confirm-receipt/", None, OTHERS),
     ("post", "/orders/{order}/cancel/", None, OTHERS),
     ("post", "/claims/", FILE_CLAIM, OTHERS),
+    ("post", "/price-drops/{drop}/claim/", None, OTHERS),
+    ("post", "/notices/{notice}/read/", None, OTHERS),
     ("patch", "/seller/skus/{sku}/", {"price_fen": 100}, {**NOT_SELLER, "seller_b": 404}),
     (
         "post",
         "/seller/campaign-items/{item}/coverage-on/",
-        {"insurer": "{insurer}"},
+        {},
         {**NOT_SELLER, "seller_b": 404},
     ),
     ("post", "/seller/campaign-items/{item}/coverage-off/", {}, {**NOT_SELLER, "seller_b": 404}),
@@ -77,7 +88,7 @@ def _ids(world, scene) -> dict[str, object]:
         "line": scene.order.lines.get().pk,
         "evidence": scene.evidence.number,
         "claim": scene.claim.number,
-        "insurer": world.coverage.insurer_id,
+        "insurer": world.product.insurer_id,
         "item": world.item.pk,
         "live_item": scene.seller_b.campaigns.get().items.get().pk,  # the world's campaign has ended
         "shop": world.tmall.pk,
@@ -86,6 +97,8 @@ def _ids(world, scene) -> dict[str, object]:
         "campaign": world.campaign.pk,
         "policy": Policy.objects.get(order_line__order=scene.order).number,
         "payout": Payout.objects.get(claim=scene.claim).pk,
+        "drop": PriceDrop.objects.get(policy__order_line__order=scene.order).pk,
+        "notice": Notice.objects.filter(user=world.alice).order_by("pk").first().pk,
     }
 
 
@@ -130,12 +143,12 @@ def test_it_refuses_to_act_on_another_users_object(
     assert scene.order.state == "succeeded"
 
 
-@pytest.mark.parametrize("role", ["bob", "seller_b", "staff"])
+@pytest.mark.parametrize("role", ["bob", "seller_b", "staff", "staff_b"])
 def test_lists_hold_only_the_callers_own_objects(world, scene, clients, role):
     own_addresses = [world.bob_address.pk] if role == "bob" else []
     assert [a["id"] for a in clients[role].get(f"{V1}/addresses/").json()["results"]] == own_addresses
     assert clients[role].get(f"{V1}/orders/").json()["count"] == 0
-    expected_claims = 1 if role == "staff" else 0  # staff read their insurer's claims
+    expected_claims = 1 if role == "staff" else 0  # staff read their own insurer's claims only
     assert clients[role].get(f"{V1}/claims/").json()["count"] == expected_claims
 
 
@@ -162,6 +175,7 @@ def test_session_authentication_works_too(world, client):
         "username": "alice",
         "is_seller": False,
         "is_staff": False,
+        "auto_claim": True,
     }
 
 

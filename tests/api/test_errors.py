@@ -101,6 +101,7 @@ def test_me_tells_the_roles(world, staff):
         "username": "claims_officer",
         "is_seller": False,
         "is_staff": True,
+        "auto_claim": True,
     }
 
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from insurance.models import Coverage
+from insurance.models import Coverage, SellerDecision
 from orders.models import CampaignState
 from tests.api.conftest import client_for, error_of
+from tests.factories import InsuranceProductFactory
 
 V1 = "/api/v1/seller"
 
@@ -63,45 +64,61 @@ def test_it_lists_campaigns_and_their_items_with_coverage(world, seller):
     assert error_of(seller.get(f"{V1}/campaign-items/", {"campaign": "x"})) == (400, "invalid")
 
 
-def test_it_turns_coverage_off_and_on_again_with_new_terms(world, seller):
+def test_it_turns_coverage_off_and_on_again_under_an_offered_product(world, seller):
     url = f"{V1}/campaign-items/{world.item.pk}"
     off = seller.post(f"{url}/coverage-off/", {"reason": "预算用完"}, format="json")
     assert off.status_code == 200
     assert off.json()["covered"] is False
     assert seller.post(f"{url}/coverage-off/", {}, format="json").json()["covered"] is False  # again: no-op
+    reviewed = InsuranceProductFactory(
+        insurer=world.product.insurer,
+        name="大额审核版",
+        window_days=30,
+        per_claim_cap_fen=5_000,
+        review_threshold_fen=2_000,
+        rates={"tmall": 200},
+    )
 
-    terms = {
-        "insurer": world.coverage.insurer_id,
-        "premium_rate_bp": 200,
-        "window_days": 30,
-        "per_claim_cap_fen": 5_000,
-        "review_threshold_fen": 2_000,
-    }
-    on = seller.post(f"{url}/coverage-on/", terms, format="json")
+    offered = seller.get(f"{url}/products/").json()
+    assert [p["id"] for p in offered] == [world.product.pk, reviewed.pk]  # the default first
+    assert offered[1]["rates"] == [{"platform": "tmall", "category": "", "rate_bp": 200}]
+    on = seller.post(f"{url}/coverage-on/", {"product": reviewed.pk}, format="json")
+
     assert on.status_code == 200
     coverage = on.json()["coverage"]
     assert on.json()["covered"] is True
-    assert (coverage["window_days"], coverage["per_claim_cap_display"], coverage["review_threshold_fen"]) == (
+    assert coverage["product"]["name"] == "大额审核版"
+    assert (coverage["premium_rate_bp"], coverage["window_days"], coverage["per_claim_cap_fen"]) == (
+        200,
         30,
-        "¥50.00",
-        2_000,
+        5_000,
     )
-    assert Coverage.objects.get(campaign_item=world.item).premium_rate_bp == 200
+    assert Coverage.objects.get(campaign_item=world.item).product == reviewed
 
 
-def test_coverage_terms_are_validated(world, seller):
+def test_a_seller_cannot_set_a_rate_or_any_other_term(world, seller):
     url = f"{V1}/campaign-items/{world.item.pk}/coverage-on/"
-    response = seller.post(url, {"insurer": world.coverage.insurer_id, "window_days": 0}, format="json")
-    assert error_of(response) == (400, "invalid")
-    assert set(response.json()["errors"]) == {"window_days"}
-    assert error_of(seller.post(url, {}, format="json")) == (400, "invalid")
+    response = seller.post(url, {"premium_rate_bp": 1, "window_days": 90}, format="json")
+    assert error_of(response) == (400, "terms_set_by_insurer")
+    assert "premium_rate_bp, window_days" in response.json()["detail"]
+    assert error_of(seller.post(url, {"product": 999_999}, format="json")) == (400, "invalid")
+    assert Coverage.objects.get(campaign_item=world.item).product == world.product
+
+
+def test_a_product_not_offered_to_the_seller_is_refused(world, seller):
+    declined = InsuranceProductFactory(insurer=world.product.insurer)
+    SellerDecision.objects.create(product=declined, seller=world.seller, accepted=False, note="理赔率过高")
+    url = f"{V1}/campaign-items/{world.item.pk}"
+    assert declined.pk not in [p["id"] for p in seller.get(f"{url}/products/").json()]
+    response = seller.post(f"{url}/coverage-on/", {"product": declined.pk}, format="json")
+    assert error_of(response) == (409, "seller_not_underwritten")
 
 
 def test_coverage_cannot_be_turned_on_after_the_campaign(world, seller):
     world.end_campaign()
     response = seller.post(
         f"{V1}/campaign-items/{world.item.pk}/coverage-on/",
-        {"insurer": world.coverage.insurer_id},
+        {},
         format="json",
     )
     assert error_of(response) == (409, "campaign_over")
@@ -110,9 +127,7 @@ def test_coverage_cannot_be_turned_on_after_the_campaign(world, seller):
 def test_coverage_needs_a_deposit(world, seller_b):
     client = client_for(seller_b.user)
     item = seller_b.campaigns.get().items.get()
-    response = client.post(
-        f"{V1}/campaign-items/{item.pk}/coverage-on/", {"insurer": world.coverage.insurer_id}, format="json"
-    )
+    response = client.post(f"{V1}/campaign-items/{item.pk}/coverage-on/", {}, format="json")
     assert error_of(response) == (409, "insufficient_deposit")
     assert client.get(f"{V1}/campaign-items/{item.pk}/").json()["coverage"] is None
 

@@ -7,12 +7,21 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from claims import rules
+from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState
 from claims.rules import FAILED, PASSED, SKIPPED
-from claims.services import ClaimRefused, claim_adjudicate, claim_file
+from claims.services import claim_adjudicate, claim_file
+from core.selectors import audit_history
 from insurance.models import PolicyState
 from orders.models import Campaign, OrderState
-from orders.services import address_create, order_line_refund, order_place, orders_close_unpaid
+from orders.services import (
+    address_create,
+    order_confirm_receipt,
+    order_line_refund,
+    order_place,
+    order_ship,
+    orders_close_unpaid,
+)
 from shops.models import Platform
 from shops.services import coupon_issue, sku_price_change
 from tests.factories import ListingFactory, ShopFactory, SkuFactory
@@ -30,7 +39,8 @@ def file_and_decide(line, evidence_number: str, buyer) -> Claim:
 
 
 def assert_rejected_only_for(claim: Claim, code: str, **others: str) -> None:
-    """The claim is rejected for ``code``; every other check passed unless named in ``others``."""
+    """The claim is rejected for ``code``; every other check passed unless named in ``others``
+    (the checks that needed ``code`` are skipped, and each test names them)."""
     assert claim.state == ClaimState.REJECTED
     assert results(claim) == {**ALL_PASSED, code: FAILED, **others}
     assert claim.compensation_fen is None
@@ -109,7 +119,7 @@ def test_it_rejects_trade_not_successful_before_receipt(world, cheaper, place_ev
     claim = file_and_decide(world.line(order), place_evidence().number, world.alice)
 
     assert order.state == OrderState.PAID
-    assert_rejected_only_for(claim, "trade_not_successful")
+    assert_rejected_only_for(claim, "trade_not_successful", no_compensation=SKIPPED)
 
 
 def test_it_rejects_window_not_open_while_the_campaign_runs(world, cheaper, place_evidence):
@@ -136,6 +146,40 @@ def test_it_rejects_window_closed_after_the_window(world, cheaper, place_evidenc
     assert "15" in rules.check_message(check)
 
 
+def test_it_rejects_a_claim_filed_before_the_trade_succeeded(world, cheaper, place_evidence):
+    """Issue 10.8, trade_not_successful: the trade must have succeeded when the claim was filed;
+    confirming receipt before the worker adjudicates does not make an early claim good."""
+    order = world.buy(succeed=False)
+    world.end_campaign()
+    claim = claim_file(
+        order_line=world.line(order), evidence_order_number=place_evidence().number, buyer=world.alice
+    )
+    order_ship(order=order)
+    order_confirm_receipt(order=order, buyer=world.alice)
+
+    claim = claim_adjudicate(claim=claim)
+
+    order.refresh_from_db()
+    assert order.state == OrderState.SUCCEEDED and order.succeeded_at > claim.filed_at
+    assert_rejected_only_for(claim, "trade_not_successful", no_compensation=SKIPPED)
+
+
+def test_the_window_closed_message_quotes_the_policys_days(world, cheaper, place_evidence):
+    """Issue 10.8: the policy keeps the 15 days it was issued with when the insurer shortens the
+    product's window for new policies; the refusal quotes the policy's 15, not today's 5."""
+    order = world.buy()
+    world.set_terms(window_days=5)  # the insurer shortens the product's window for new policies
+    world.end_campaign(days_ago=16)
+    evidence = place_evidence(now=world.campaign.ends_at + timedelta(days=1))
+
+    claim = file_and_decide(world.line(order), evidence.number, world.alice)
+
+    assert_rejected_only_for(claim, "window_closed")
+    check = next(c for c in claim.checks if c["code"] == "window_closed")
+    assert check["params"] == {"days": 15}
+    assert rules.check_message(check) == "申请时已超过保价期(活动结束后 15 天)。"
+
+
 def test_it_refuses_already_claimed_while_a_claim_is_in_flight(world, insured_line, cheaper, place_evidence):
     """already_claimed: a policy has at most one claim in flight; claim_file refuses another."""
     first = claim_file(
@@ -149,14 +193,35 @@ def test_it_refuses_already_claimed_while_a_claim_is_in_flight(world, insured_li
     assert list(Claim.objects.all()) == [first]
 
 
+def test_it_refuses_evidence_not_found_when_filing(world, insured_line, cheaper):
+    """evidence_not_found (issue 10.10): claim_file refuses a number no order has, keeping no claim."""
+    with pytest.raises(ClaimRefused) as refused:
+        claim_file(order_line=insured_line, evidence_order_number="JHS000000000000", buyer=world.alice)
+
+    assert refused.value.code == "evidence_not_found"
+    assert refused.value.status == 400
+    assert "JHS000000000000" in refused.value.message
+    assert not Claim.objects.exists()
+
+
 def test_it_rejects_evidence_not_found(world, insured_line, cheaper):
-    """evidence_not_found: the checks that need the evidence order are skipped, not passed."""
-    claim = file_and_decide(insured_line, "JHS000000000000", world.alice)
+    """evidence_not_found at adjudication (a claim stored before filing checked the number): the
+    checks that need the evidence order are skipped, not passed, and say why."""
+    claim = Claim.objects.create(
+        number="LP-OLD",
+        policy=insured_line.policy,
+        buyer=world.alice,
+        evidence_order_number="JHS000000000000",
+        filed_at=timezone.now(),
+    )
+    claim = claim_adjudicate(claim=claim)
 
     after = rules.CODES[rules.CODES.index("evidence_is_original") :]
     assert_rejected_only_for(claim, "evidence_not_found", **dict.fromkeys(after, SKIPPED))
     check = next(c for c in claim.checks if c["code"] == "evidence_not_found")
     assert "JHS000000000000" in rules.check_message(check)
+    skipped = next(c for c in claim.checks if c["code"] == "no_price_drop")
+    assert rules.check_message(skipped) == "未检查:举证订单不存在。"
 
 
 def test_it_rejects_evidence_is_original(world, insured_line):
@@ -165,7 +230,11 @@ def test_it_rejects_evidence_is_original(world, insured_line):
     claim = file_and_decide(insured_line, insured_line.order.number, world.alice)
 
     assert_rejected_only_for(
-        claim, "evidence_is_original", evidence_outside_window=FAILED, no_price_drop=FAILED
+        claim,
+        "evidence_is_original",
+        evidence_outside_window=FAILED,
+        no_price_drop=FAILED,
+        no_compensation=SKIPPED,
     )
 
 
@@ -179,7 +248,31 @@ def test_it_rejects_evidence_other_account(
 
     claim = file_and_decide(insured_line, evidence.number, world.alice)
 
-    assert_rejected_only_for(claim, "evidence_other_account")
+    after = rules.CODES[rules.CODES.index("evidence_address_mismatch") :]
+    assert_rejected_only_for(claim, "evidence_other_account", **dict.fromkeys(after, SKIPPED))
+
+
+def test_another_buyers_order_reveals_nothing_of_itself(
+    world, insured_line, place_evidence, mallory, mallory_address
+):
+    """Issue 10.4: citing mallory's order tells alice nothing about it (its product, quantity,
+    price, time, address): every check after the account is skipped, naming the account check,
+    and no check stores a value of mallory's order."""
+    sku_price_change(sku=world.other_shop_sku, price_fen=9_900)
+    evidence = place_evidence(mallory, address=mallory_address, quantity=3)
+
+    claim = file_and_decide(insured_line, evidence.number, world.alice)
+
+    after = rules.CODES[rules.CODES.index("evidence_address_mismatch") :]
+    params = {check["code"]: check["params"] for check in claim.checks}
+    assert params["evidence_not_found"] == {"number": evidence.number}  # what alice typed
+    assert params["evidence_is_original"] == params["evidence_other_account"] == {}
+    for code in after:
+        assert params[code] == {"needs": "evidence_other_account"}
+    messages = [rules.check_message(check) for check in claim.checks]
+    assert messages[-1] == "未检查:不是同一账号下单。"
+    assert not any("¥" in text or "3" in text for text in messages)
+    assert claim.price_difference_fen is None and claim.evidence_order is None
 
 
 def test_it_rejects_evidence_address_mismatch(world, insured_line, cheaper, place_evidence):
@@ -244,7 +337,7 @@ def test_it_rejects_evidence_sku_mismatch_for_other_specs(world, insured_line, p
 
     claim = file_and_decide(insured_line, place_evidence(sku=white).number, world.alice)
 
-    assert_rejected_only_for(claim, "evidence_sku_mismatch", no_price_drop=SKIPPED)
+    assert_rejected_only_for(claim, "evidence_sku_mismatch", no_price_drop=SKIPPED, no_compensation=SKIPPED)
 
 
 def test_it_rejects_evidence_sku_mismatch_for_another_product(world, insured_line, place_evidence):
@@ -253,7 +346,11 @@ def test_it_rejects_evidence_sku_mismatch_for_another_product(world, insured_lin
     claim = file_and_decide(insured_line, place_evidence(sku=other_product).number, world.alice)
 
     assert_rejected_only_for(
-        claim, "evidence_sku_mismatch", evidence_quantity_mismatch=SKIPPED, no_price_drop=SKIPPED
+        claim,
+        "evidence_sku_mismatch",
+        evidence_quantity_mismatch=SKIPPED,
+        no_price_drop=SKIPPED,
+        no_compensation=SKIPPED,
     )
 
 
@@ -265,9 +362,27 @@ def test_it_rejects_evidence_quantity_mismatch(world, cheaper, place_evidence):
 
     claim = file_and_decide(world.line(order), place_evidence(quantity=1).number, world.alice)
 
-    assert_rejected_only_for(claim, "evidence_quantity_mismatch")
+    assert_rejected_only_for(
+        claim, "evidence_quantity_mismatch", no_price_drop=SKIPPED, no_compensation=SKIPPED
+    )
     check = next(c for c in claim.checks if c["code"] == "evidence_quantity_mismatch")
     assert check["params"] == {"evidence": 1, "insured": 2}
+
+
+def test_a_wrong_quantity_does_not_claim_a_price_drop(world, place_evidence):
+    """Issue 10.11: two bought at ¥159.00 against one at ¥189.00 is no "价格降低 ¥129.00": the
+    price check is skipped and says it needed the same quantity."""
+    order = world.buy(quantity=2)
+    world.end_campaign()
+
+    claim = file_and_decide(world.line(order), place_evidence(quantity=1).number, world.alice)
+
+    price = next(c for c in claim.checks if c["code"] == "no_price_drop")
+    assert price["result"] == SKIPPED
+    assert price["params"] == {"needs": "evidence_quantity_mismatch"}
+    assert rules.check_message(price) == "未检查:数量不同。"
+    with override("en"):
+        assert "price" not in rules.check_message(price).lower()
 
 
 def test_it_rejects_evidence_outside_window_placed_during_the_campaign(
@@ -312,7 +427,7 @@ def test_it_rejects_no_price_drop(world, insured_line, place_evidence):
     """no_price_drop (fact 4): ¥189.00 in the Taobao shop is not below the ¥159.00 paid."""
     claim = file_and_decide(insured_line, place_evidence().number, world.alice)
 
-    assert_rejected_only_for(claim, "no_price_drop")
+    assert_rejected_only_for(claim, "no_price_drop", no_compensation=SKIPPED)
     check = next(c for c in claim.checks if c["code"] == "no_price_drop")
     assert rules.check_message(check) == "举证订单价格 ¥189.00 不低于原订单实付款 ¥159.00。"
 
@@ -322,7 +437,7 @@ def test_it_rejects_an_equal_price_as_no_price_drop(world, insured_line, place_e
 
     claim = file_and_decide(insured_line, place_evidence().number, world.alice)
 
-    assert_rejected_only_for(claim, "no_price_drop")
+    assert_rejected_only_for(claim, "no_price_drop", no_compensation=SKIPPED)
 
 
 # --- fact 4: the same product, actual transaction prices, the whole line -----------------------
@@ -383,7 +498,7 @@ def test_it_compares_against_what_the_buyer_actually_paid_after_coupons(world, p
     claim = file_and_decide(world.line(order), place_evidence().number, world.alice)
 
     assert world.line(order).paid_fen == 14_900
-    assert_rejected_only_for(claim, "no_price_drop")
+    assert_rejected_only_for(claim, "no_price_drop", no_compensation=SKIPPED)
 
 
 def test_it_compares_the_whole_line_for_the_same_quantity(world, place_evidence):
@@ -446,21 +561,17 @@ def test_it_accepts_full_width_digits_in_the_evidence_number(world, insured_line
     assert claim.state == ClaimState.APPROVED
 
 
-# --- window, per coverage -------------------------------------------------------------------
+# --- window, per policy -------------------------------------------------------------------
 
 
 @pytest.fixture
 def five_day_world(world):
-    from insurance.services import coverage_turn_on
-
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, window_days=5
-    )
+    world.set_terms(window_days=5)
     return world
 
 
-def test_it_uses_the_window_of_the_coverage(five_day_world, place_evidence):
-    """Fact 8: the window is coverage.window_days long (5 here), not a constant."""
+def test_it_uses_the_window_of_the_policy(five_day_world, place_evidence):
+    """Fact 8: the window is policy.window_days long (5 here, copied from the product), not a constant."""
     world = five_day_world
     order = world.buy()
     world.end_campaign(days_ago=6)
@@ -511,16 +622,26 @@ def test_it_reduces_compensation_in_proportion_to_a_partial_refund(
     assert claim.compensation_fen == 685
 
 
-def test_it_caps_compensation_per_claim(world, place_evidence):
-    from insurance.services import coverage_turn_on
+def test_it_rejects_a_payout_that_rounds_to_nothing_with_a_reason(world, insured_line, place_evidence):
+    """Issue 10.8: ¥1.00 × ¥1.00 left ÷ ¥159.00 paid rounds down to ¥0.00. The claim is rejected
+    by a check of its own that says so, not with every check passed and no reason."""
+    order_line_refund(line=insured_line, amount_fen=15_800, request_id="AS-1")
+    sku_price_change(sku=world.other_shop_sku, price_fen=15_800)
 
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        per_claim_cap_fen=500,
+    claim = file_and_decide(insured_line, place_evidence().number, world.alice)
+
+    assert_rejected_only_for(claim, "no_compensation")
+    check = next(c for c in claim.checks if c["code"] == "no_compensation")
+    assert rules.check_message(check) == (
+        "按原订单已退款的比例折算后,赔付金额为 ¥0.00(差价 ¥1.00,已退款 ¥158.00)。"
     )
+    assert claim.price_difference_fen is None and claim.compensation_fen is None
+    event = audit_history(claim).get(action="claim_adjudicate")
+    assert event.reason == "no_compensation"
+
+
+def test_it_caps_compensation_per_claim(world, place_evidence):
+    world.set_terms(per_claim_cap_fen=500)
     order = world.buy()
     world.end_campaign()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
@@ -583,6 +704,8 @@ def test_every_check_has_a_message(code, result, language):
         "insured": 1,
         "paid": "¥1.00",
         "difference": "¥0.10",
+        "refunded": "¥0.90",
+        "needs": "evidence_not_found",
     }
 
     with override(language):
@@ -609,9 +732,10 @@ def test_every_code_in_the_spec_table_has_a_message():
         "evidence_outside_window",
         "evidence_already_used",
         "no_price_drop",
+        "no_compensation",  # issue 10.8: a payout that rounds to ¥0.00 fails a check of its own
     ]
-    for failed, passed in rules.MESSAGES.values():
-        assert str(failed) != str(passed)
+    for check in rules.CHECKS:
+        assert len({str(check.failed), str(check.passed), str(check.short)}) == 3
 
 
 def test_it_shows_a_message_even_without_params():
@@ -634,7 +758,7 @@ def test_it_rejects_a_line_refunded_in_full_by_after_sales_refunds(
     claim = file_and_decide(insured_line, place_evidence().number, world.alice)
 
     assert insured_line.order.state == OrderState.SUCCEEDED
-    assert_rejected_only_for(claim, "trade_not_successful")
+    assert_rejected_only_for(claim, "trade_not_successful", no_compensation=SKIPPED)
 
 
 def test_it_picks_the_same_specs_among_lines_of_the_same_product(world, insured_line, cheaper):

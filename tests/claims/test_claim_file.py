@@ -4,11 +4,13 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState
-from claims.services import ClaimRefused, claim_adjudicate, claim_file
+from claims.services import claim_adjudicate, claim_file
 from core.errors import InvalidInput
 from core.selectors import audit_history
 from insurance.services import coverage_turn_off
+from orders.models import Order
 from shops.services import sku_price_change
 
 
@@ -40,7 +42,7 @@ def test_it_adjudicates_after_commit(
         claim = claim_file(
             order_line=insured_line, evidence_order_number=place_evidence().number, buyer=world.alice
         )
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # adjudication first, then the e-mail of the seller's notice
     claim.refresh_from_db()
     assert claim.state == ClaimState.SUBMITTED  # nothing ran inside the filing transaction
 
@@ -207,7 +209,17 @@ def test_it_refuses_a_malformed_evidence_number(world, insured_line, number):
     assert not Claim.objects.exists()
 
 
-def test_it_normalises_full_width_and_surrounding_space_in_the_evidence_number(world, insured_line):
+def numbered(order, number: str):
+    """The order, renumbered (order numbers are generated; these tests need particular ones)."""
+    Order.objects.filter(pk=order.pk).update(number=number)
+    return number
+
+
+def test_it_normalises_full_width_and_surrounding_space_in_the_evidence_number(
+    world, insured_line, place_evidence
+):
+    numbered(place_evidence(), "JHS202601")
+
     claim = claim_file(
         order_line=insured_line, evidence_order_number=" ＪＨＳ２０２６０１ ", buyer=world.alice
     )
@@ -215,7 +227,34 @@ def test_it_normalises_full_width_and_surrounding_space_in_the_evidence_number(w
     assert claim.evidence_order_number == "JHS202601"
 
 
-def test_it_accepts_a_32_character_evidence_number(world, insured_line):
+def test_it_accepts_a_32_character_evidence_number(world, insured_line, place_evidence):
+    numbered(place_evidence(), "A" * 32)
+
     claim = claim_file(order_line=insured_line, evidence_order_number="A" * 32, buyer=world.alice)
 
     assert claim.evidence_order_number == "A" * 32
+
+
+@pytest.mark.parametrize("typed", ["JHS000000000000", "A" * 32])
+def test_it_refuses_a_well_formed_number_no_order_has(world, insured_line, place_evidence, typed):
+    """Issue 10.10: a mistyped number is refused at once, beside the field, and leaves no
+    rejected claim on the buyer's page, the seller's claims or the seller's statistics."""
+    place_evidence()
+
+    with pytest.raises(ClaimRefused) as refused:
+        claim_file(order_line=insured_line, evidence_order_number=typed, buyer=world.alice)
+
+    assert (refused.value.code, refused.value.status) == ("evidence_not_found", 400)
+    assert refused.value.message == f"找不到订单号为 {typed} 的订单。"
+    assert not Claim.objects.exists()
+    assert not audit_history(insured_line.policy).filter(action="claim_file").exists()
+
+
+def test_a_refused_number_may_be_corrected(world, insured_line, cheaper, place_evidence):
+    evidence = place_evidence()
+    with pytest.raises(ClaimRefused):
+        claim_file(order_line=insured_line, evidence_order_number=evidence.number + "1", buyer=world.alice)
+
+    claim = claim_file(order_line=insured_line, evidence_order_number=evidence.number, buyer=world.alice)
+
+    assert claim_adjudicate(claim=claim).state == ClaimState.APPROVED

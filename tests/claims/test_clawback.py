@@ -9,7 +9,6 @@ from claims.models import Claim, ClaimState, Payout
 from claims.services import claim_adjudicate, claim_file, claim_review_approve, claims_settle
 from core.selectors import audit_history
 from insurance.models import PolicyState, Premium, PremiumKind
-from insurance.services import coverage_turn_on
 from orders.services import order_line_refund, order_refund
 from shops.services import sku_price_change
 
@@ -109,13 +108,7 @@ def test_refunding_twice_refunds_the_premium_once(world):
 
 @pytest.mark.parametrize("claim_state", [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPROVED])
 def test_a_full_refund_rejects_the_claim_in_flight(world, place_evidence, claim_state):
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        review_threshold_fen=500 if claim_state == ClaimState.IN_REVIEW else None,
-    )
+    world.set_terms(review_threshold_fen=500 if claim_state == ClaimState.IN_REVIEW else None)
     order = world.buy()
     world.end_campaign()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
@@ -141,13 +134,7 @@ def test_a_full_refund_rejects_the_claim_in_flight(world, place_evidence, claim_
 
 def test_a_partial_refund_during_review_reduces_the_payout(world, place_evidence, staff):
     """The payout is reduced in proportion to a refund made while staff were still reviewing."""
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        review_threshold_fen=500,
-    )
+    world.set_terms(review_threshold_fen=500)
     order = world.buy()
     world.end_campaign()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)

@@ -3,9 +3,9 @@
 import pytest
 
 from alipay.selectors import buyer_balance_fen
+from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState, Payout
 from claims.services import (
-    ClaimRefused,
     claim_adjudicate,
     claim_file,
     claim_review_approve,
@@ -14,7 +14,6 @@ from claims.services import (
 )
 from core.errors import InvalidInput
 from core.selectors import audit_history
-from insurance.services import coverage_turn_on
 from shops.services import sku_price_change
 
 
@@ -24,18 +23,12 @@ def file_and_decide(world, line, evidence) -> Claim:
 
 
 def with_threshold(world, threshold_fen: int) -> None:
-    coverage_turn_on(
-        campaign_item=world.item,
-        insurer=world.coverage.insurer,
-        seller=world.seller,
-        premium_rate_bp=150,
-        review_threshold_fen=threshold_fen,
-    )
+    world.set_terms(review_threshold_fen=threshold_fen)
 
 
 @pytest.fixture
 def in_review(world, place_evidence) -> Claim:
-    """Alice's ¥10.00 claim, held for staff because the coverage reviews anything above ¥5.00."""
+    """Alice's ¥10.00 claim, held for staff because her policy reviews anything above ¥5.00."""
     with_threshold(world, 500)
     order = world.buy()
     world.end_campaign()
@@ -76,6 +69,10 @@ def test_it_sends_a_steep_drop_to_staff(world, insured_line, place_evidence):
     assert claim.state == ClaimState.IN_REVIEW
     assert claim.review_reasons == ["steep_drop"]
     assert claim.compensation_fen == 8_000
+    # The values the rule compared are kept with the decision, for staff.
+    decided = audit_history(claim).get(action="claim_adjudicate")
+    assert decided.reason == "steep_drop"
+    assert decided.data == {"review": {"steep_drop": {"evidence_fen": 7_900, "paid_fen": 15_900}}}
 
 
 def test_it_approves_a_drop_to_exactly_half(world, place_evidence):
@@ -242,12 +239,12 @@ def test_only_insurer_staff_may_review(
     world, insured_line, place_evidence, django_capture_on_commit_callbacks
 ):
     """A buyer (or a staff user without the review permission) is refused and nothing changes."""
-    from claims.services import ClaimRefused, claim_file, claim_review_approve
+    from claims.services import claim_file, claim_review_approve
     from shops.services import sku_price_change
     from tests.factories import UserFactory
 
-    world.coverage.review_threshold_fen = 0
-    world.coverage.save(update_fields=["review_threshold_fen"])
+    insured_line.policy.review_threshold_fen = 0
+    insured_line.policy.save(update_fields=["review_threshold_fen"])
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_file(

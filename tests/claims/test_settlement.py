@@ -12,7 +12,8 @@ from alipay.services import insurer_account
 from claims import tasks
 from claims.models import Claim, ClaimState, Payout
 from claims.services import claim_adjudicate, claim_file, claims_settle, claims_settle_batch, claims_sweep
-from insurance.models import PolicyState
+from core.selectors import audit_history
+from insurance.models import Policy, PolicyState
 from insurance.services import policy_windows_advance
 from shops.services import sku_price_change
 
@@ -81,6 +82,27 @@ def test_a_policy_claimed_before_the_window_sweep_ran_stays_claimed(world, cheap
     policy = world.line(order).policy
     policy.refresh_from_db()
     assert policy.state == PolicyState.CLAIMED
+
+
+def test_a_policy_expired_while_its_claim_was_filed_ends_claimed(
+    world, insured_line, cheaper, place_evidence
+):
+    """Issue 10.8 (SPEC, policy lifecycle): a claim filed inside the window is paid even if the
+    window closed meanwhile, and its policy ends claimed, not expired. Here the window sweep
+    expired the policy in the instant the claim was filed (its snapshot did not see the claim yet,
+    which this test stands in for with the sweep's own UPDATE)."""
+    claim = approved_claim(world, insured_line, place_evidence())
+    policy = insured_line.policy
+    Policy.objects.filter(pk=policy.pk).update(state=PolicyState.EXPIRED, expired_at=policy.window_ends_at)
+
+    assert claims_settle() == 1
+
+    policy.refresh_from_db()
+    assert policy.state == PolicyState.CLAIMED
+    assert policy.claimed_at is not None
+    claimed = audit_history(policy).get(action="policy_claimed")
+    assert (claimed.from_state, claimed.to_state) == (PolicyState.EXPIRED, PolicyState.CLAIMED)
+    assert Payout.objects.get(claim=claim).amount_fen == 1_000
 
 
 def test_settling_twice_pays_once(world, insured_line, cheaper, place_evidence):

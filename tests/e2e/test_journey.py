@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from claims.tasks import summaries_refresh
 from insurance.services import coverage_turn_off
 from insurance.tasks import policy_windows_advance
 from orders.models import Order
@@ -109,6 +110,9 @@ def test_the_whole_journey(world, rice, live_server, page: Page, browser, login,
     price_row = seller.locator(f'tr[data-sku="{world.other_shop_sku.pk}"]')
     price_row.locator("input[name=price]").fill("149.00")
     price_row.locator("button[type=submit]").click()
+    # The price would trigger alice's claim: the seller confirms after reading what it costs.
+    expect(seller.locator("#change-warning")).to_contain_text("此次改价将触发 1 份保单理赔,预计赔付 ¥10.00")
+    seller.locator("#change-warning [data-confirm]").click()
     expect(seller.locator(f'tr[data-sku="{world.other_shop_sku.pk}"]')).to_contain_text("¥149.00")
     shot(seller, "seller-catalog")
 
@@ -154,7 +158,8 @@ def test_the_whole_journey(world, rice, live_server, page: Page, browser, login,
     expect(page).to_have_url(re.compile(rf"/orders/{number}/#claim-"))
     assert Order.objects.filter(buyer=world.alice).count() == 3
 
-    # The seller's dashboard now counts the payout and the premium.
+    # The seller's dashboard now counts the payout and the premium (once beat's rollup has run).
+    summaries_refresh.delay()
     seller.goto(f"{live_server.url}/seller/")
     expect(seller.locator('[data-kpi="payouts"]')).to_have_text("¥10.00")
     expect(seller.locator('[data-kpi="premiums"]')).to_have_text("¥2.39")

@@ -10,12 +10,20 @@ from alipay.services import user_account
 from core.errors import InvalidInput
 from core.selectors import audit_history
 from insurance import services as insurance_services
-from insurance.models import Coverage, Policy
+from insurance.models import Coverage, Policy, SellerAcceptance, SellerDecision
+from insurance.selectors import products_for_item
 from insurance.services import CoverageRefused, coverage_turn_off, coverage_turn_on, deposit_top_up
 from orders import services as order_services
 from orders.models import CampaignState
 from orders.services import order_place
-from tests.factories import CampaignItemFactory, ListingFactory, SellerFactory, SkuFactory
+from tests.factories import (
+    CampaignItemFactory,
+    InsuranceProductFactory,
+    InsurerFactory,
+    ListingFactory,
+    SellerFactory,
+    SkuFactory,
+)
 
 
 @pytest.fixture
@@ -25,8 +33,8 @@ def uncovered_item(world):
     return CampaignItemFactory(campaign=world.campaign, sku=sku, campaign_price_fen=7_900)
 
 
-def turn_on(world, item, **terms) -> Coverage:
-    return coverage_turn_on(campaign_item=item, insurer=world.coverage.insurer, seller=world.seller, **terms)
+def turn_on(world, item, **kw) -> Coverage:
+    return coverage_turn_on(campaign_item=item, seller=world.seller, **kw)
 
 
 # --- fact 1: only sellers gift it ---------------------------------------------------------
@@ -38,7 +46,7 @@ def test_only_the_items_seller_can_turn_coverage_on(world, uncovered_item):
     deposit_top_up(seller=rival, amount_fen=1_000_000, key="rival-deposit")
 
     with pytest.raises(CoverageRefused) as refused:
-        coverage_turn_on(campaign_item=uncovered_item, insurer=world.coverage.insurer, seller=rival)
+        coverage_turn_on(campaign_item=uncovered_item, seller=rival)
 
     assert refused.value.code == "not_found"
     assert not Coverage.objects.filter(campaign_item=uncovered_item).exists()
@@ -105,12 +113,12 @@ def test_an_uncovered_item_gets_no_policy(world, uncovered_item):
 # --- turning it on and off --------------------------------------------------------------------
 
 
-def test_it_turns_coverage_on_with_its_terms(world, uncovered_item):
-    coverage = turn_on(world, uncovered_item, premium_rate_bp=80, window_days=7, per_claim_cap_fen=3_000)
+def test_it_turns_coverage_on_under_the_default_product(world, uncovered_item):
+    coverage = turn_on(world, uncovered_item)
 
-    assert coverage.enabled
-    assert (coverage.premium_rate_bp, coverage.window_days, coverage.per_claim_cap_fen) == (80, 7, 3_000)
-    assert coverage.review_threshold_fen is None
+    assert coverage.enabled and coverage.product == world.product
+    # What a policy issued now would get, read from the product (1.5% on Tmall).
+    assert (coverage.premium_rate_bp, coverage.window_days) == (150, 15)
     assert coverage.turned_on_at is not None
     [event] = audit_history(coverage)
     assert (event.action, event.actor, event.from_state, event.to_state) == (
@@ -119,6 +127,7 @@ def test_it_turns_coverage_on_with_its_terms(world, uncovered_item):
         "off",
         "on",
     )
+    assert event.data["product"] == world.product.pk
 
 
 def test_it_defaults_to_a_15_day_window(world, uncovered_item):
@@ -126,21 +135,35 @@ def test_it_defaults_to_a_15_day_window(world, uncovered_item):
 
 
 def test_turning_on_twice_turns_on_once(world, uncovered_item):
-    first = turn_on(world, uncovered_item, premium_rate_bp=80)
+    first = turn_on(world, uncovered_item)
 
-    again = turn_on(world, uncovered_item, premium_rate_bp=80)
+    again = turn_on(world, uncovered_item, product=world.product)
 
     assert again.pk == first.pk
     assert again.turned_on_at == first.turned_on_at
     assert audit_history(first).count() == 1
 
 
-def test_turning_on_with_new_terms_updates_them(world):
-    coverage = turn_on(world, world.item, premium_rate_bp=200, review_threshold_fen=5_000)
+def test_turning_on_with_another_product_moves_the_item_for_new_policies_only(world):
+    before = world.buy()
+    other = InsuranceProductFactory(insurer=InsurerFactory(code="pingan", name="平安保险"), rates=200)
 
-    assert coverage.pk == world.coverage.pk
-    assert (coverage.premium_rate_bp, coverage.review_threshold_fen) == (200, 5_000)
+    coverage = turn_on(world, world.item, product=other)
+    after = world.buy()
+
+    assert coverage.pk == world.coverage.pk and coverage.product == other
     assert audit_history(coverage).filter(action="coverage_update").count() == 1
+    old_policy, new_policy = world.line(before).policy, world.line(after).policy
+    assert (old_policy.insurer.code, old_policy.premium_rate_bp, old_policy.premium_fen) == (
+        "zhongan",
+        150,
+        239,
+    )
+    assert (new_policy.insurer.code, new_policy.premium_rate_bp, new_policy.premium_fen) == (
+        "pingan",
+        200,
+        318,
+    )
 
 
 def test_turning_off_twice_turns_off_once(world):
@@ -168,7 +191,7 @@ def test_turning_off_stops_new_policies_but_keeps_issued_ones(world):
 def test_it_can_be_turned_on_again(world):
     coverage_turn_off(coverage=world.coverage, seller=world.seller)
 
-    coverage = turn_on(world, world.item, premium_rate_bp=150)
+    coverage = turn_on(world, world.item)
 
     assert coverage.enabled
     assert Policy.objects.filter(order_line=world.line(world.buy())).exists()
@@ -180,14 +203,14 @@ def test_it_needs_enough_deposit(world):
     deposit_top_up(seller=newcomer, amount_fen=49_999, key="newcomer-deposit")
 
     with pytest.raises(CoverageRefused) as refused:
-        coverage_turn_on(campaign_item=item, insurer=world.coverage.insurer, seller=newcomer)
+        coverage_turn_on(campaign_item=item, seller=newcomer)
 
     assert refused.value.code == "insufficient_deposit"
     assert refused.value.params == {"need": "¥500.00", "have": "¥499.99"}  # shown to sellers in yuan
     assert not Coverage.objects.filter(campaign_item=item).exists()
 
     deposit_top_up(seller=newcomer, amount_fen=1, key="newcomer-deposit-2")
-    assert coverage_turn_on(campaign_item=item, insurer=world.coverage.insurer, seller=newcomer).enabled
+    assert coverage_turn_on(campaign_item=item, seller=newcomer).enabled
 
 
 def test_it_cannot_be_turned_on_after_the_campaign(world, uncovered_item):
@@ -201,31 +224,60 @@ def test_it_cannot_be_turned_on_after_the_campaign(world, uncovered_item):
     assert not Coverage.objects.filter(campaign_item=uncovered_item).exists()
 
 
+def test_a_seller_cannot_set_the_insurers_terms(world):
+    """Underwriting: rate, window, cap and review threshold come from the insurer's product."""
+    parameters = set(inspect.signature(coverage_turn_on).parameters)
+
+    assert parameters == {"campaign_item", "seller", "product"}
+    with pytest.raises(TypeError):
+        coverage_turn_on(campaign_item=world.item, seller=world.seller, premium_rate_bp=1)  # type: ignore[call-arg]
+
+
 @pytest.mark.parametrize(
-    "terms,code",
+    ("product", "decision", "code"),
     [
-        ({"premium_rate_bp": 0}, "invalid_rate"),
-        ({"premium_rate_bp": -1}, "invalid_rate"),
-        ({"premium_rate_bp": 10_001}, "invalid_rate"),
-        ({"premium_rate_bp": True}, "invalid_rate"),
-        ({"premium_rate_bp": 1.5}, "invalid_rate"),
-        ({"window_days": 0}, "invalid_window"),
-        ({"window_days": 91}, "invalid_window"),
-        ({"window_days": "15"}, "invalid_window"),
-        ({"window_days": True}, "invalid_window"),
-        ({"per_claim_cap_fen": 0}, "invalid_cap"),
-        ({"per_claim_cap_fen": -100}, "invalid_cap"),
-        ({"per_claim_cap_fen": False}, "invalid_cap"),
-        ({"review_threshold_fen": -1}, "invalid_threshold"),
-        ({"review_threshold_fen": 10.0}, "invalid_threshold"),
+        ({"offered": False}, None, "product_withdrawn"),
+        ({}, False, "seller_not_underwritten"),  # declined
+        ({"seller_acceptance": SellerAcceptance.LISTED}, None, "seller_not_underwritten"),  # not listed
+        ({"rates": {"taobao": 100}}, None, "platform_not_covered"),  # the item is on Tmall
     ],
 )
-def test_it_refuses_bad_terms(world, uncovered_item, terms, code):
-    with pytest.raises(InvalidInput) as refused:
-        turn_on(world, uncovered_item, **terms)
+def test_it_refuses_a_product_the_insurer_does_not_offer_the_seller(
+    world, uncovered_item, product, decision, code
+):
+    offer = InsuranceProductFactory(insurer=world.product.insurer, **product)
+    if decision is not None:
+        SellerDecision.objects.create(product=offer, seller=world.seller, accepted=decision)
+
+    with pytest.raises(CoverageRefused) as refused:
+        turn_on(world, uncovered_item, product=offer)
 
     assert refused.value.code == code
     assert not Coverage.objects.filter(campaign_item=uncovered_item).exists()
+    assert offer not in products_for_item(seller=world.seller, campaign_item=uncovered_item)
+
+
+def test_a_listed_seller_may_pick_a_listed_product(world, uncovered_item):
+    offer = InsuranceProductFactory(insurer=world.product.insurer, seller_acceptance=SellerAcceptance.LISTED)
+    SellerDecision.objects.create(product=offer, seller=world.seller, accepted=True)
+
+    assert turn_on(world, uncovered_item, product=offer).product == offer
+
+
+def test_without_any_offer_it_says_so(world, uncovered_item):
+    SellerDecision.objects.create(product=world.product, seller=world.seller, accepted=False)
+
+    with pytest.raises(CoverageRefused) as refused:
+        turn_on(world, uncovered_item)
+
+    assert refused.value.code == "no_product"
+
+
+def test_it_refuses_something_that_is_not_a_product(world, uncovered_item):
+    with pytest.raises(InvalidInput) as refused:
+        turn_on(world, uncovered_item, product=world.product.pk)
+
+    assert refused.value.code == "invalid_product"
 
 
 def test_a_live_campaign_item_may_be_covered_before_anyone_buys(world, uncovered_item):

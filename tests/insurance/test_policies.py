@@ -66,10 +66,8 @@ def test_it_charges_the_premium_to_the_sellers_deposit(world):
     assert deposit(world) == before - 239
 
 
-def test_the_window_length_comes_from_the_coverage(world):
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, window_days=7
-    )
+def test_the_window_length_comes_from_the_product(world):
+    world.set_terms(window_days=7)
 
     policy = world.line(world.buy(succeed=False)).policy
 
@@ -80,7 +78,7 @@ def test_it_insures_what_the_buyer_actually_paid(world):
     """Fact 4's 实付款: after shop and platform coupons, split over the lines to the fen."""
     second = SkuFactory(listing=world.sku.listing, specs={"颜色": "白色", "尺码": "M"}, price_fen=12_900)
     second_item = CampaignItemFactory(campaign=world.campaign, sku=second, campaign_price_fen=9_900)
-    coverage_turn_on(campaign_item=second_item, insurer=world.coverage.insurer, seller=world.seller)
+    coverage_turn_on(campaign_item=second_item, seller=world.seller)
     until = timezone.now() + timedelta(days=30)
     shop_coupon = coupon_issue(shop=world.tmall, name="店铺券", amount_fen=1_001, valid_until=until)
     red_packet = coupon_issue(shop=None, name="红包", amount_fen=333, valid_until=until)
@@ -166,6 +164,10 @@ def test_a_line_has_one_policy_at_most(world):
         Policy.objects.create(
             number="BD-SECOND",
             coverage=policy.coverage,
+            insurer=policy.insurer,
+            product=policy.product,
+            premium_rate_bp=policy.premium_rate_bp,
+            window_days=policy.window_days,
             order_line=policy.order_line,
             buyer=world.alice,
             seller=world.seller,
@@ -179,9 +181,7 @@ def test_a_line_has_one_policy_at_most(world):
 def test_a_promised_policy_is_issued_when_the_deposit_runs_dry(world):
     """The buyer saw the coverage at checkout, so the policy is issued; the premium comes from the
     seller's balance and coverage stops until the deposit is topped up."""
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, premium_rate_bp=10_000
-    )
+    world.set_terms(rate_bp=10_000)
     world.buy(quantity=62)  # a ¥9,858.00 premium leaves ¥142.00 of deposit
     assert deposit(world) == 1_000_000 - 985_800
     seller_before = user_account(user=world.seller.user, kind=AccountKind.SELLER).balance_fen
@@ -202,9 +202,7 @@ def test_a_promised_policy_is_issued_when_the_deposit_runs_dry(world):
 def test_a_premium_drawn_from_the_sellers_balance_is_refunded_to_it(world):
     """When the deposit had run dry the premium came from the seller's balance: voiding the
     policy before its window opens pays the premium back there, not into the deposit."""
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, premium_rate_bp=10_000
-    )
+    world.set_terms(rate_bp=10_000)
     world.buy(quantity=62)
     order = world.buy(world.bob, succeed=False)
     deposit_before = deposit(world)
@@ -329,3 +327,27 @@ def test_a_voided_policy_is_neither_opened_nor_expired(world):
     policy_windows_advance(now=timezone.now() + timedelta(days=30))
 
     assert world.line(order).policy.state == PolicyState.VOIDED
+
+
+def test_the_window_sweep_audits_every_policy_it_moves(world):
+    """Issue 10.8: each policy the sweep opens or expires gets its audit row, with the state it
+    came from, once, even when one run expires claimable and pending policies alike."""
+    opened = [world.line(world.buy()).policy for _ in range(3)]
+    never_received = world.line(world.buy(succeed=False)).policy
+    world.end_campaign()
+
+    assert policy_windows_advance(batch_size=2)["opened"] == 3
+    later = refreshed(opened[0]).window_ends_at
+    assert policy_windows_advance(now=later, batch_size=2)["expired"] == 4
+
+    def moves(policy: Policy) -> list[tuple[str, str, str]]:
+        return [
+            (e.action, e.from_state, e.to_state) for e in audit_history(policy).exclude(action="policy_issue")
+        ]
+
+    for policy in opened:
+        assert moves(policy) == [
+            ("policy_open", PolicyState.PENDING, PolicyState.CLAIMABLE),
+            ("policy_expire", PolicyState.CLAIMABLE, PolicyState.EXPIRED),
+        ]
+    assert moves(never_received) == [("policy_expire", PolicyState.PENDING, PolicyState.EXPIRED)]

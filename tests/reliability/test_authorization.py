@@ -12,10 +12,12 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from claims.models import PriceDrop
+from notices.models import Notice
 from tests.api import test_access
 from tests.factories import UserFactory
 
-ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff", "superuser"]
+ROLES = ["anon", "alice", "bob", "seller_a", "seller_b", "staff", "staff_b", "superuser"]
 EVERYONE = dict.fromkeys(ROLES, 200)
 LOGGED_IN = {"anon": 302, **dict.fromkeys(ROLES[1:], 200)}
 SELLERS_ONLY = {
@@ -25,6 +27,7 @@ SELLERS_ONLY = {
     "seller_a": 200,
     "seller_b": 200,
     "staff": 403,
+    "staff_b": 403,
     "superuser": 403,
 }
 # Alice's order (in seller A's shop): only alice sees it; to everybody else it does not exist.
@@ -35,6 +38,7 @@ ALICES = {
     "seller_a": 404,
     "seller_b": 404,
     "staff": 404,
+    "staff_b": 404,
     "superuser": 404,
 }
 # Seller A's order or campaign item: seller A acts, seller B gets a 404, other roles a 403.
@@ -59,6 +63,13 @@ WEB = [
     ("post", "/orders/{order}/confirm/", {**ALICES, "alice": 302}),
     ("get", "/orders/{order}/lines/{line}/insurance/", ALICES),
     ("post", "/orders/{order}/lines/{line}/claim/", {**ALICES, "alice": 400}),  # no evidence number given
+    # alice's drop was claimed with an evidence order already: 一键理赔 leaves it as it is
+    ("post", "/orders/{order}/lines/{line}/one-click/", {**ALICES, "alice": 302}),
+    ("get", "/drops/{drop}/", {**ALICES, "alice": 302}),
+    ("get", "/notices/", LOGGED_IN),
+    ("get", "/notices/{notice}/", {**ALICES, "alice": 302}),
+    ("post", "/notices/read-all/", {**REDIRECTS}),
+    ("post", "/settings/auto-claim/", {**REDIRECTS}),
     ("get", "/alipay/", LOGGED_IN),
     ("get", "/alipay/top-up/", {**dict.fromkeys(ROLES, 405), "anon": 302}),
     ("get", "/seller/", SELLERS_ONLY),
@@ -78,13 +89,14 @@ WEB = [
 
 
 @pytest.fixture
-def web_clients(world, scene, staff) -> dict[str, Client]:
+def web_clients(world, scene, staff, staff_b) -> dict[str, Client]:
     users = {
         "alice": world.alice,
         "bob": world.bob,
         "seller_a": world.seller.user,
         "seller_b": scene.seller_b.user,
         "staff": staff,
+        "staff_b": staff_b,
         "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
     }
     clients = {"anon": Client()}
@@ -103,12 +115,51 @@ def test_every_page_answers_each_role_as_it_must(world, scene, web_clients, meth
         "order": scene.order.number,
         "line": scene.order.lines.get().pk,
         "item": world.item.pk,
+        "drop": PriceDrop.objects.get(policy__order_line__order=scene.order).pk,
+        "notice": Notice.objects.filter(user=world.alice).order_by("pk").first().pk,
     }
     url = path.format(**ids)
     got = {role: getattr(web_clients[role], method)(url).status_code for role in ROLES}
     assert got == expected
     if expected["anon"] == 302 and path not in ("/", "/logout/", "/i18n/setlang/"):
         assert web_clients["anon"].get(url)["Location"].startswith("/login/")
+
+
+# The insurer's admin, for the world's insurer's rows: its own officer reads them, an officer of
+# another insurer gets a 404 as if they did not exist, people who are not staff are sent to log in.
+STAFF_ONLY = {**dict.fromkeys(ROLES, 302), "staff": 200, "staff_b": 200, "superuser": 200}
+WORLD_INSURERS = {**STAFF_ONLY, "staff_b": 404}
+ADMIN = [
+    ("get", "/admin/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/{claim}/change/", WORLD_INSURERS),
+    ("get", "/admin/claims/claim/{claim}/history/", WORLD_INSURERS),
+    ("get", "/admin/claims/payout/{payout}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/policy/{policy}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/premium/{premium}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/coverage/{coverage}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/insurer/{insurer}/change/", WORLD_INSURERS),
+    ("get", "/admin/insurance/insuranceproduct/{product}/change/", WORLD_INSURERS),
+    ("get", "/admin/claims/claim/reports/loss/", STAFF_ONLY),
+    ("get", "/admin/claims/claim/reports/turnaround/", STAFF_ONLY),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), ADMIN, ids=[f"{m} {p}" for m, p, _e in ADMIN])
+def test_the_insurers_admin_answers_each_role_as_it_must(world, scene, web_clients, method, path, expected):
+    policy = scene.claim.policy
+    ids = {
+        "claim": scene.claim.pk,
+        "payout": scene.claim.payout.pk,
+        "policy": policy.pk,
+        "premium": policy.premiums.get().pk,
+        "coverage": world.coverage.pk,
+        "insurer": world.product.insurer_id,
+        "product": world.product.pk,
+    }
+    url = path.format(**ids)
+    got = {role: getattr(web_clients[role], method)(url).status_code for role in ROLES}
+    assert got == expected
 
 
 def _routes(patterns, prefix: str = "") -> list[str]:

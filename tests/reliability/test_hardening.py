@@ -108,3 +108,10 @@ def test_pages_carry_the_security_headers(client):
 def test_passwords_are_validated():
     validators = {v["NAME"].rsplit(".", 1)[1] for v in settings.AUTH_PASSWORD_VALIDATORS}
     assert {"MinimumLengthValidator", "CommonPasswordValidator", "NumericPasswordValidator"} <= validators
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_a_visibility_timeout_that_is_not_a_positive_number_stops_the_process(value):
+    result = manage("check", CELERY_BROKER_URL="redis://127.0.0.1:1/0", CELERY_VISIBILITY_TIMEOUT=value)
+    assert result.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT" in result.stderr or "invalid literal" in result.stderr

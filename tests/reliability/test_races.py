@@ -4,7 +4,8 @@
 - settling a claim while its order is refunded queues on the policy row instead of deadlocking
   (PostgreSQL: every path locks policy before claim);
 - a line refunded in full before the trade succeeded gives the platform its allowance back;
-- once policies are issued, the coverage's insurer and per-claim cap cannot change.
+- an issued policy keeps its insurer and per-claim cap whatever its coverage does later;
+- two first-time coverage switches on one item do not race into a duplicate.
 """
 
 import threading
@@ -20,10 +21,10 @@ from claims import services as claim_services
 from claims.models import ClaimState
 from claims.services import claim_adjudicate, claim_file, claim_review_approve, claims_settle
 from insurance.models import PolicyState
-from insurance.services import CoverageRefused, coverage_turn_on, policy_windows_advance
+from insurance.services import coverage_turn_on, policy_windows_advance
 from orders.services import order_line_refund, order_refund
 from shops.services import sku_price_change
-from tests.factories import InsurerFactory
+from tests.factories import InsuranceProductFactory, InsurerFactory
 
 
 @pytest.fixture
@@ -36,8 +37,8 @@ def cheaper(world):
 def test_claim_paid_after_window_close_marks_policy_claimed(
     world, insured_line, cheaper, place_evidence, staff
 ):
-    world.coverage.review_threshold_fen = 1
-    world.coverage.save(update_fields=["review_threshold_fen"])
+    insured_line.policy.review_threshold_fen = 1
+    insured_line.policy.save(update_fields=["review_threshold_fen"])
     claim = claim_file(
         order_line=insured_line, evidence_order_number=place_evidence().number, buyer=world.alice
     )
@@ -144,16 +145,65 @@ def test_platform_allowance_of_a_fully_refunded_line_returns_to_marketing(world)
 
 
 @pytest.mark.django_db
-def test_issued_policies_keep_their_insurer_and_cap(world):
-    world.buy()
-    other = InsurerFactory(code="pingan", name="平安")
-    for change in ({"insurer": other}, {"insurer": world.coverage.insurer, "per_claim_cap_fen": 1}):
-        with pytest.raises(CoverageRefused) as refused:
-            coverage_turn_on(campaign_item=world.item, seller=world.seller, premium_rate_bp=150, **change)
-        assert refused.value.code == "terms_locked"
-    world.coverage.refresh_from_db()
-    assert world.coverage.insurer.code == "zhongan" and world.coverage.per_claim_cap_fen is None
-    # Other terms only apply to policies issued from now on, so they may change.
-    coverage_turn_on(
-        campaign_item=world.item, insurer=world.coverage.insurer, seller=world.seller, premium_rate_bp=90
+def test_issued_policies_keep_their_insurer_and_cap(world, place_evidence):
+    """Whatever the coverage and products do later, an issued policy's insurer pays its claim
+    and its own cap holds: the terms were copied onto it at issue."""
+    order = world.buy()
+    pingan = InsuranceProductFactory(insurer=InsurerFactory(code="pingan", name="平安"), per_claim_cap_fen=1)
+    coverage_turn_on(campaign_item=world.item, seller=world.seller, product=pingan)
+    world.set_terms(per_claim_cap_fen=1)
+    world.end_campaign()
+    sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
+
+    claim = claim_file(
+        order_line=world.line(order), evidence_order_number=place_evidence().number, buyer=world.alice
     )
+    claim = claim_adjudicate(claim=claim)
+    claims_settle()
+
+    claim.refresh_from_db()
+    policy = claim.policy
+    assert (policy.insurer.code, policy.per_claim_cap_fen) == ("zhongan", None)
+    assert (claim.state, claim.compensation_fen) == (ClaimState.PAID, 1_000)
+    assert claim.payout.transfer.entries.get(amount_fen__lt=0).account.code == "insurer:zhongan"
+
+
+# Issue 10 point 3: two first-time coverage switches on the same item raced into an IntegrityError
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_coverage_switches_see_each_other(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes its write lock at BEGIN (IMMEDIATE): two switches cannot interleave")
+    from core.models import AuditEvent
+    from insurance.models import Coverage
+    from tests.factories import CampaignItemFactory, ListingFactory, SkuFactory
+
+    threads_per_item, items = 4, []
+    errors: list[str] = []
+
+    def switch(item, barrier) -> None:
+        try:
+            barrier.wait(5)
+            coverage_turn_on(campaign_item=item, seller=world.seller)
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+        finally:
+            connections.close_all()
+
+    for _ in range(12):
+        item = CampaignItemFactory(
+            campaign=world.campaign, sku=SkuFactory(listing=ListingFactory(shop=world.tmall))
+        )
+        barrier = threading.Barrier(threads_per_item)
+        threads = [threading.Thread(target=switch, args=(item, barrier)) for _ in range(threads_per_item)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        items.append(item)
+
+    assert errors == []
+    for item in items:
+        coverage = Coverage.objects.get(campaign_item=item)
+        assert coverage.enabled
+        turned_on = AuditEvent.objects.filter(object_id=coverage.pk, action="coverage_on")
+        assert turned_on.count() == 1  # the others found it on and changed nothing

@@ -5,7 +5,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
-from alipay.services import system_account
+from alipay.selectors import LISTED_PER_KIND
+from alipay.services import insurer_account, system_account
 from claims.models import Claim, ClaimState, Payout, ReconciliationRun
 from claims.reconciliation import discrepancies, reconciliation_run
 from claims.services import claim_file
@@ -108,3 +109,46 @@ def test_the_daily_beat_task_records_its_run(paid_claim):
     assert reconcile.delay().get() is True
     assert ReconciliationRun.objects.get().trigger == "beat"
     assert reconciliation_run(trigger="admin").ok
+
+
+def test_it_reports_a_payout_credited_to_another_buyer(paid_claim, world):
+    # The amounts and the transfer are right and every balance matches its rows, but the money
+    # went to bob: only a check of which account was credited can see it.
+    payout = Payout.objects.get(claim=paid_claim)
+    credit = Entry.objects.get(transfer=payout.transfer, amount_fen__gt=0)
+    bob = Account.objects.get(user=world.bob, kind=AccountKind.BUYER)
+    Entry.objects.filter(pk=credit.pk).update(account=bob)
+    Account.objects.filter(pk=credit.account_id).update(
+        balance_fen=credit.account.balance_fen - credit.amount_fen
+    )
+    Account.objects.filter(pk=bob.pk).update(balance_fen=bob.balance_fen + credit.amount_fen)
+    assert codes() == {"payout_wrong_account"}
+
+
+def test_it_reports_a_payout_debited_from_another_insurer(paid_claim):
+    payout = Payout.objects.get(claim=paid_claim)
+    debit = Entry.objects.get(transfer=payout.transfer, amount_fen__lt=0)
+    other = insurer_account(code="other-insurer", name="另一家保险公司")
+    Entry.objects.filter(pk=debit.pk).update(account=other)
+    Account.objects.filter(pk=debit.account_id).update(
+        balance_fen=debit.account.balance_fen - debit.amount_fen
+    )
+    Account.objects.filter(pk=other.pk).update(balance_fen=other.balance_fen + debit.amount_fen)
+    assert codes() == {"payout_wrong_account"}
+
+
+def test_it_counts_every_discrepancy_not_only_the_ones_it_lists(paid_claim):
+    external = system_account(AccountKind.EXTERNAL)
+    forged = Transfer.objects.bulk_create(
+        Transfer(key=f"forged-{n}", kind=TransferKind.TOP_UP) for n in range(LISTED_PER_KIND + 50)
+    )
+    Entry.objects.bulk_create(Entry(transfer=t, account=external, amount_fen=-1) for t in forged)
+
+    run = reconciliation_run(trigger="command")
+    assert run.counts == {"transfer_unbalanced": 150, "ledger_not_zero": 1, "balance_mismatch": 1}
+    assert run.discrepancy_total == 152
+    listed = [d for d in run.discrepancies if d["code"] == "transfer_unbalanced"]
+    assert len(listed) == LISTED_PER_KIND
+    with pytest.raises(CommandError, match="152 discrepancies") as failed:
+        call_command("reconcile")
+    assert "transfer_unbalanced: 150 (100 listed)" in str(failed.value)

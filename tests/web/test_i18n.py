@@ -49,6 +49,7 @@ def test_english_pages_show_no_chinese_ui_text():
         CampaignFactory,
         CampaignItemFactory,
         CatalogProductFactory,
+        InsuranceProductFactory,
         InsurerFactory,
         ListingFactory,
         SellerFactory,
@@ -68,7 +69,10 @@ def test_english_pages_show_no_chinese_ui_text():
     )
     item = CampaignItemFactory(campaign=campaign, sku=sku)
     deposit_top_up(seller=seller, amount_fen=1_000_000, key="en-deposit")
-    coverage_turn_on(campaign_item=item, insurer=InsurerFactory(code="ins", name="Insurer"), seller=seller)
+    terms = InsuranceProductFactory(
+        insurer=InsurerFactory(code="ins", name="Insurer"), name="Price protection"
+    )
+    coverage_turn_on(campaign_item=item, seller=seller, product=terms)
     buyer = UserFactory(username="ann")
     address = AddressFactory(user=buyer, recipient="Ann", region="Hangzhou", detail="1 West Road")
     # A top-up's statement line shows its stored memo; an insured order shows the 保险服务 panel.

@@ -70,28 +70,37 @@ class CheckoutForm(ServiceErrorFormMixin, forms.Form):
         )
 
     def quote(self) -> list[OrderLine] | None:
-        """Price the order now; a refusal lands on the field it is about."""
+        """Price the order now; a refusal lands on the field it is about.
+
+        A coupon that does not apply is named next to its field and the price is shown without
+        it, so the buyer still sees the breakdown (the form stays invalid: nothing is placed
+        until the buyer picks another coupon or none).
+        """
         data = self.cleaned_data
         items = [(data["sku"], data["quantity"])]
-        # Quoted with the shop coupon alone first, so a refused coupon is named exactly.
-        attempts = (
-            ("shop_coupon", {"shop_coupon": data.get("shop_coupon")}),
-            (
-                "platform_coupon",
-                {"shop_coupon": data.get("shop_coupon"), "platform_coupon": data.get("platform_coupon")},
-            ),
-        )
-        lines = None
-        for coupon_field, coupons in attempts:
-            try:
-                lines = order_quote(items=items, now=self.now, **coupons)
-            except ServiceError as error:
-                if error.code in COUPON_CODES:
-                    self.add_error(coupon_field, forms.ValidationError(error.message, code=error.code))
+        applied: dict[str, Coupon] = {}
+        try:
+            # The shop coupon is tried alone first, so a refused coupon is named exactly.
+            for name in ("shop_coupon", "platform_coupon"):
+                coupon = data.get(name)
+                if coupon is None:
+                    continue
+                try:
+                    order_quote(items=items, now=self.now, **applied, **{name: coupon})
+                except ServiceError as error:
+                    if error.code not in COUPON_CODES:
+                        raise
+                    self.add_error(name, forms.ValidationError(error.message, code=error.code))
                 else:
-                    self.add_service_error(error)
-                return None
-        return lines
+                    applied[name] = coupon
+            return order_quote(items=items, now=self.now, **applied)
+        except ServiceError as error:
+            self.add_service_error(error)
+            return None
+
+    @property
+    def coupon_refused(self) -> bool:
+        return bool(self.errors.get("shop_coupon") or self.errors.get("platform_coupon"))
 
 
 class AddressForm(ServiceErrorFormMixin, forms.Form):
@@ -115,6 +124,7 @@ class ClaimForm(ServiceErrorFormMixin, forms.Form):
 
     error_fields: ClassVar[dict[str, str]] = {
         "invalid_evidence_number": "evidence_order_number",
+        "evidence_not_found": "evidence_order_number",
         "already_claimed": "evidence_order_number",
         "not_insured": "evidence_order_number",
         "not_found": "evidence_order_number",

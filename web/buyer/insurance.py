@@ -6,18 +6,26 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from claims import rules
-from claims.models import ACTIVE_STATES, Claim, ClaimState
-from claims.selectors import claims_for_policies, evidence_candidates
+from claims.models import ACTIVE_STATES, IN_FLIGHT_STATES, Claim, ClaimState, PriceDrop
+from claims.price_claims import claim_file_from_drop
+from claims.selectors import (
+    claims_for_policies,
+    evidence_candidates,
+    evidence_claims,
+    price_drops_for_buyer,
+    price_drops_for_lines,
+)
 from claims.services import claim_file as claim_file_service
 from core.errors import ServiceError
 from core.models import AuditEvent
@@ -27,30 +35,8 @@ from insurance.selectors import policies_for_lines
 from orders.models import Order, OrderLine, OrderState
 from orders.selectors import order_lines_with_product, orders_for_buyer
 from web.buyer.forms import ClaimForm
-from web.claim_display import ClaimView, decision
-
-# What each step of a claim's audit history means to the people reading it.
-TIMELINE_LABELS = {
-    "claim_file": _("提交理赔申请"),
-    "claim_adjudicate": _("系统判责"),
-    "claim_review": _("保险公司人工审核"),
-    "claim_settle": _("赔款已打入支付宝余额"),
-    "claim_reject_refund": _("原订单退款,理赔关闭"),
-    "claim_reduce_refund": _("原订单部分退款,赔付金额调整"),
-    "payout_clawback": _("订单退款,理赔款追回"),
-}
-ORDER_STEPS = {
-    "order_place": pgettext_lazy("order history", "提交订单"),
-    "order_pay": _("付款成功(支付宝担保交易)"),
-    "order_ship": _("卖家已发货"),
-    "order_confirm": _("确认收货,交易成功"),
-    "order_cancel": _("买家取消订单"),
-    "order_close_unpaid": _("超时未付款,交易关闭"),
-    "order_refund": _("退款"),
-    "order_line_refund": _("部分退款"),
-}
-# A check's result, not a claim's state: in English a check "failed", a claim is "rejected".
-
+from web.claim_display import ClaimView, action_label, decision
+from web.templatetags.baojia_ui import state_class
 
 # Seconds between refreshes of the panel while the platform is still working on a claim.
 POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_REVIEW: 15}
@@ -59,7 +45,7 @@ POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_R
 def timeline(claim: Claim, events: list[AuditEvent]) -> list[dict[str, Any]]:
     steps = []
     for event in events:
-        label = TIMELINE_LABELS.get(event.action, event.action)
+        label = action_label(event.action)
         state = ClaimState(event.to_state).label if event.to_state in ClaimState.values else ""
         steps.append({"at": event.created_at, "label": label, "state": state, "to_state": event.to_state})
     return steps
@@ -76,6 +62,7 @@ class Panel:
     candidates: list[OrderLine]
     form: ClaimForm
     now: datetime
+    drop: PriceDrop | None = None
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -85,6 +72,36 @@ class Panel:
     @property
     def active(self) -> Claim | None:
         return next((c.claim for c in self.claims if c.claim.state in ACTIVE_STATES), None)
+
+    @property
+    def latest(self) -> ClaimView | None:
+        """The claim the buyer reads first; earlier ones fold away (``earlier``)."""
+        return self.claims[0] if self.claims else None
+
+    @property
+    def earlier(self) -> list[ClaimView]:
+        return self.claims[1:]
+
+    @property
+    def in_flight(self) -> bool:
+        active = self.active
+        return active is not None and active.state in IN_FLIGHT_STATES
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """The policy's badge: 理赔中 while a claim is being decided or paid, else its state."""
+        if self.in_flight:
+            return "text-bg-info", str(_("理赔中"))
+        return state_class(self.policy.state, "policy"), self.policy.get_state_display()
+
+    @property
+    def counting_down(self) -> bool:
+        """The window's clock matters only while the policy may still be claimed."""
+        return self.policy.state not in (PolicyState.CLAIMED, PolicyState.VOIDED, PolicyState.EXPIRED)
+
+    @property
+    def review_hours(self) -> int:
+        return settings.BAOJIA["REVIEW_EXPECTED_HOURS"]
 
     @property
     def can_file(self) -> bool:
@@ -118,6 +135,15 @@ class Panel:
         return ""
 
     @property
+    def can_one_click(self) -> bool:
+        """一键理赔: a detected drop, and nothing stands in the way of filing."""
+        return self.drop is not None and self.can_file
+
+    @property
+    def one_click_url(self) -> str:
+        return reverse("claims:one_click", args=[self.order.number, self.line.pk])
+
+    @property
     def poll_seconds(self) -> int | None:
         waits = [POLL_SECONDS[c.claim.state] for c in self.claims if c.claim.state in POLL_SECONDS]
         return min(waits) if waits else None
@@ -129,22 +155,6 @@ class Panel:
     @property
     def file_url(self) -> str:
         return reverse("claims:file", args=[self.order.number, self.line.pk])
-
-
-def _candidate_notes(candidate: OrderLine, line: OrderLine, policy: Policy) -> list[str]:
-    """Why an evidence order would fail, said before the buyer files it."""
-    notes = []
-    if candidate.sku.specs_key != line.sku.specs_key:
-        notes.append(str(_("规格不同")))
-    if candidate.quantity != line.quantity:
-        notes.append(str(_("数量不同")))
-    if candidate.order.shipping_key != line.order.shipping_key:
-        notes.append(str(_("收货信息不同")))
-    if not policy.window_contains(candidate.order.created_at):
-        notes.append(str(_("不在保价期内下单")))
-    if candidate.paid_fen >= line.paid_fen:
-        notes.append(str(_("价格未降低")))
-    return notes
 
 
 def insurance_panels(
@@ -159,6 +169,7 @@ def insurance_panels(
     claims = claims_for_policies(policy.pk for policy in policies.values())
     histories = audit_histories(Claim, [c.pk for found in claims.values() for c in found])
     candidates = evidence_candidates(buyer=request.user, lines=insured)
+    drops = price_drops_for_lines(line.pk for line in insured)
     now = timezone.now()
     panels = []
     for line in insured:
@@ -169,13 +180,16 @@ def insurance_panels(
                 claim=claim,
                 checks=decision(claim),
                 steps=timeline(claim, histories.get(claim.pk, [])),
-                review_reasons=[str(rules.REVIEW_MESSAGES.get(r, r)) for r in claim.review_reasons],
+                # The buyer learns that a claim is in review and when to expect an answer,
+                # never which internal rule sent it there (SPEC, fraud signals).
+                review_reasons=[],
             )
             for claim in claims.get(policy.pk, [])
         ]
         options = candidates.get(line.pk, [])
         for candidate in options:
-            candidate.notes = _candidate_notes(candidate, line, policy)
+            # Why it would fail, said before filing: the same evidence checks that decide a claim.
+            candidate.notes = rules.hint_notes(rules.evidence_hints(line, candidate, policy))
         panels.append(
             Panel(
                 order=order,
@@ -185,6 +199,7 @@ def insurance_panels(
                 candidates=options,
                 form=forms.get(line.pk) or ClaimForm(auto_id=f"claim-{line.pk}-%s"),
                 now=now,
+                drop=drops.get(line.pk),
             )
         )
     return panels
@@ -212,10 +227,16 @@ def render_order_page(
             "lines": lines,
             "panels": panels,
             "history": [
-                {"label": ORDER_STEPS.get(event.action, event.action), "at": event.created_at}
+                {"label": action_label(event.action), "at": event.created_at}
                 for event in audit_history(order)
             ],
             "action_error": action_error,
+            # An unpaid order the buyer cited as evidence: it needs no payment, only cancelling.
+            "evidence_claim": (
+                evidence_claims(buyer=request.user, numbers=[order.number]).get(order.number)
+                if order.state == OrderState.CREATED
+                else None
+            ),
             "now": timezone.now(),
             "section": "orders",
         },
@@ -260,6 +281,21 @@ def claim_file(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     if request.htmx:
         return _panel_response(request, order, line, form)
     return render_order_page(request, order, claim_forms={line.pk: form}, status=400)
+
+
+@login_required
+@require_POST
+def claim_one_click(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    """一键理赔: file on the line's detected drop; the decision follows by polling."""
+    order, line = _buyer_line(request, number, line_id)
+    drop = get_object_or_404(price_drops_for_buyer(request.user), policy__order_line=line)
+    try:
+        claim_file_from_drop(drop=drop, buyer=request.user)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    if request.htmx:
+        return _panel_response(request, order, line)
+    return redirect(f"{reverse('orders:detail', args=[order.number])}#insurance-{line.pk}")
 
 
 @login_required

@@ -199,7 +199,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form, sku = _checkout_form(request, request.POST)
         context = _quote_context(form, sku)
-        if context["lines"] is not None:
+        # A breakdown shown without a refused coupon is not what the buyer chose: no order.
+        if context["lines"] is not None and not form.errors:
             data = form.cleaned_data
             try:
                 order = services.order_place(

@@ -1,6 +1,5 @@
 """The seller's claims (理赔), with each decision check by check."""
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +10,9 @@ from claims.models import ClaimState
 from claims.selectors import seller_claims_page
 from web.access import seller_required
 from web.claim_display import ClaimView, decision
+from web.keyset import keyset_page
+
+PAGE_SIZE = 20
 
 
 @seller_required
@@ -19,15 +21,18 @@ def seller_claims(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in ClaimState.values:
         state = ""
-    page = Paginator(seller_claims_page(request.seller, state=state or None), 20).get_page(
-        request.GET.get("page")
+    page = keyset_page(
+        seller_claims_page(request.seller, state=state or None),
+        request.GET,
+        keys=("filed_at", "pk"),
+        size=PAGE_SIZE,
     )
     rows = [
         ClaimView(
             claim=claim,
             checks=decision(claim),
             steps=[],
-            review_reasons=[str(rules.REVIEW_MESSAGES.get(r, r)) for r in claim.review_reasons],
+            review_reasons=[rules.review_message(r) for r in claim.review_reasons],
         )
         for claim in page.object_list
     ]

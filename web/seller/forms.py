@@ -35,6 +35,7 @@ class CouponForm(ServiceErrorFormMixin, forms.Form):
 
     error_fields: ClassVar[dict[str, str]] = {
         "invalid_amount": "amount",
+        "coupon_amount_above_threshold": "amount",
         "invalid_name": "name",
         "invalid_period": "valid_days",
     }

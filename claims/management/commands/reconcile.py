@@ -11,5 +11,5 @@ class Command(BaseCommand):
         for item in run.discrepancies:
             self.stderr.write(f"{item['code']}: {item['detail']}")
         if not run.ok:
-            raise CommandError(f"{len(run.discrepancies)} discrepancies (run {run.pk})")
+            raise CommandError(f"{run.discrepancy_total} discrepancies (run {run.pk}): {run.summary()}")
         self.stdout.write(self.style.SUCCESS(f"ledger reconciled: no discrepancies (run {run.pk})"))

@@ -6,15 +6,20 @@ then moved back in time as a whole, so that every row it left is exactly what th
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from alipay.services import balance_top_up
+from claims.demo import align_price_records, seed_price_drops
+from claims.demo_month import play_month
+from claims.summaries.refresh import summaries_refresh
 from core.models import AuditEvent
 from core.permissions import INSURER_STAFF, ensure_staff_groups
-from insurance.models import Insurer, Policy
+from insurance.models import InsuranceProduct, Insurer, Policy, ProductRate
 from insurance.services import coverage_turn_on, deposit_top_up, policy_windows_advance
 from orders.models import Address, Campaign, Order
 from orders.services import (
@@ -39,27 +44,45 @@ PASSWORDS = {
 }
 
 PRODUCTS = [
-    # brand, model, name, specs list with list prices (fen), shops that list it
+    # brand, model, name, category, specs list with list prices (fen), shops that list it
     (
         "小米",
         "Band 9",
         "小米手环 9",
+        "智能穿戴",
         [({"颜色": "黑色"}, 24_900), ({"颜色": "银色"}, 26_900)],
         ["tmall", "taobao", "global"],
     ),
-    ("Redmi", "Buds 6", "Redmi Buds 6 蓝牙耳机", [({"颜色": "白色"}, 19_900)], ["tmall", "taobao"]),
-    ("米家", "MFB-3L", "米家电饭煲 3L", [({"容量": "3L"}, 29_900)], ["tmall"]),
+    ("Redmi", "Buds 6", "Redmi Buds 6 蓝牙耳机", "耳机", [({"颜色": "白色"}, 19_900)], ["tmall", "taobao"]),
+    ("米家", "MFB-3L", "米家电饭煲 3L", "厨房电器", [({"容量": "3L"}, 29_900)], ["tmall"]),
 ]
 
 
 class Command(BaseCommand):
     help = "Create the demo world (safe to run again) and print where to log in."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Throw every row of this database away first, then seed a fresh demo month.",
+        )
+
     def handle(self, *args, **options) -> None:
+        if options["reset"]:
+            if settings.PRODUCTION:
+                raise CommandError(
+                    "seed_demo --reset empties the database: refused with DJANGO_ENV=production."
+                )
+            self.stdout.write("Emptying the database for a fresh demo …")
+            call_command("flush", interactive=False, verbosity=0)
         users = self._users()
         if not Seller.objects.filter(user=users["seller"]).exists():
             with transaction.atomic():
                 self._world(users)
+            # The demo's history was back-dated: count it all now rather than by the audit log.
+            summaries_refresh(full=True)
+        seed_price_drops()
         self._print(users)
 
     def _users(self) -> dict:
@@ -77,9 +100,45 @@ class Command(BaseCommand):
         users["insurer"].groups.add(groups[INSURER_STAFF])
         return users
 
+    def _products(self, users: dict) -> dict[str, InsuranceProduct]:
+        """What the insurers publish: 众安's standard product (the default a seller sees first),
+        its product for larger claims reviewed above ¥100, and 平安's product for Tmall only."""
+        zhongan, _ = Insurer.objects.get_or_create(code="zhongan", defaults={"name": "众安在线财产保险"})
+        zhongan.staff.add(users["insurer"])
+        pingan, _ = Insurer.objects.get_or_create(code="pingan", defaults={"name": "平安财产保险"})
+        catalog = {
+            "standard": (
+                zhongan,
+                "价格保障保险·标准版",
+                True,
+                {},
+                {"taobao": 100, "tmall": 120, "tmall_global": 150},
+            ),
+            "reviewed": (
+                zhongan,
+                "价格保障保险·大额审核版",
+                False,
+                {"per_claim_cap_fen": 50_000, "review_threshold_fen": 10_000},
+                {"taobao": 130, "tmall": 150, "tmall_global": 180},
+            ),
+            "pingan": (pingan, "平安价保险(天猫)", True, {"window_days": 30}, {"tmall": 200}),
+        }
+        products = {}
+        for key, (insurer, name, default, terms, rates) in catalog.items():
+            product = InsuranceProduct.objects.create(insurer=insurer, name=name, is_default=default, **terms)
+            ProductRate.objects.bulk_create(
+                ProductRate(product=product, platform=platform, rate_bp=rate)
+                for platform, rate in rates.items()
+            )
+            products[key] = product
+        # Earbuds are a riskier category: 众安 charges more for them on Tmall.
+        ProductRate.objects.create(
+            product=products["standard"], platform="tmall", category="耳机", rate_bp=160
+        )
+        return products
+
     def _world(self, users: dict) -> None:
-        insurer, _ = Insurer.objects.get_or_create(code="zhongan", defaults={"name": "众安在线财产保险"})
-        insurer.staff.add(users["insurer"])
+        products = self._products(users)
         seller = Seller.objects.create(user=users["seller"], name="小米官方")
         shops = {
             "tmall": Shop.objects.create(seller=seller, name="小米官方旗舰店", platform=Platform.TMALL),
@@ -89,8 +148,8 @@ class Command(BaseCommand):
             ),
         }
         skus: dict[tuple[str, str], list[Sku]] = {}
-        for brand, model, name, variants, shop_keys in PRODUCTS:
-            product = CatalogProduct.objects.create(brand=brand, model=model, name=name)
+        for brand, model, name, category, variants, shop_keys in PRODUCTS:
+            product = CatalogProduct.objects.create(brand=brand, model=model, name=name, category=category)
             for key in shop_keys:
                 listing = Listing.objects.create(
                     shop=shops[key], product=product, title=f"{name} {shops[key].name}"
@@ -128,7 +187,9 @@ class Command(BaseCommand):
         )
         coupon_issue(shop=None, name="聚划算红包 5 元", amount_fen=500, valid_until=now + timedelta(days=30))
 
-        self._ended_campaign(seller, insurer, skus, users["buyer"], address)
+        # The month before today: dozens of buyers, three campaigns, drops, claims in every state.
+        play_month(seller=seller, products=products, skus=skus)
+        self._ended_campaign(seller, products["reviewed"], skus, users["buyer"], address)
         live = campaign_create(
             seller=seller,
             name="双十二预热 · 小米手环直降",
@@ -137,7 +198,7 @@ class Command(BaseCommand):
         )
         for sku in skus[("Band 9", "tmall")]:
             item = campaign_item_add(campaign=live, sku=sku, campaign_price_fen=sku.price_fen - 5_000)
-            coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, premium_rate_bp=120)
+            coverage_turn_on(campaign_item=item, seller=seller)  # the default: 众安's standard product
         # An uncovered campaign item: no badge, no policy.
         campaign_item_add(campaign=live, sku=skus[("MFB-3L", "tmall")][0], campaign_price_fen=25_900)
         excluded = campaign_create(
@@ -151,10 +212,10 @@ class Command(BaseCommand):
         item = campaign_item_add(
             campaign=excluded, sku=skus[("Buds 6", "tmall")][0], campaign_price_fen=14_900
         )
-        coverage_turn_on(campaign_item=item, insurer=insurer, seller=seller, premium_rate_bp=100)
+        coverage_turn_on(campaign_item=item, seller=seller, product=products["pingan"])
         campaigns_advance()
 
-    def _ended_campaign(self, seller, insurer, skus, buyer, address) -> None:
+    def _ended_campaign(self, seller, product, skus, buyer, address) -> None:
         """Play a campaign out now, then move it (and what it left) back so it ended yesterday."""
         now = timezone.now()
         campaign = campaign_create(
@@ -166,13 +227,7 @@ class Command(BaseCommand):
         campaigns_advance()
         sku = skus[("Buds 6", "tmall")][0]
         item = campaign_item_add(campaign=campaign, sku=sku, campaign_price_fen=16_900)
-        coverage_turn_on(
-            campaign_item=item,
-            insurer=insurer,
-            seller=seller,
-            premium_rate_bp=150,
-            review_threshold_fen=10_000,
-        )
+        coverage_turn_on(campaign_item=item, seller=seller, product=product)
         for quantity in (1, 2):
             order = order_place(buyer=buyer, address=address, items=[(sku, quantity)])
             order_pay(order=order, buyer=buyer)
@@ -200,6 +255,8 @@ class Command(BaseCommand):
                 window_ends_at=policy.window_ends_at - shift,
                 issued_at=policy.issued_at - shift,
             )
+        campaign.refresh_from_db()
+        align_price_records(campaign)
         campaigns_advance()
         policy_windows_advance()
         # After the campaign the same earbuds sell for less in the Taobao shop: a covered price drop.

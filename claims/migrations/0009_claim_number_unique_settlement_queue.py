@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0003_reconciliation_run'),
-        ('insurance', '0002_policy_number_unique'),
+        ('claims', '0008_review_started_at'),
+        ('insurance', '0007_policy_number_unique'),
         ('orders', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

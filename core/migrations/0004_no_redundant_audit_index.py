@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0002_idempotency_key'),
+        ('core', '0003_preferences'),
     ]
 
     operations = [

@@ -1,0 +1,195 @@
+"""What adjudication reads, as plain values: the insured line and its policy, the evidence, the
+claim's filing time. The checks (claims/rules.py) and the decision (claims/decision.py) see only
+these, so they run without the database; the loaders below are the only part that queries it.
+
+Evidence comes in kinds. An evidence order (举证订单) is the buyer's own unpaid order; another kind
+(a price record, an observed price of the same product and specs) fills the same fields it has and
+leaves the rest empty, and the checks that do not apply to it say so (``Check.kinds``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from claims.models import ACTIVE_STATES, Claim
+from insurance.models import Policy, PolicyState
+from orders.models import Order, OrderLine
+from shops.models import PriceRecord
+
+ORDER = "order"  # the evidence kind of an evidence order (举证订单)
+RECORD = "record"  # the platform's own price record (成交价记录): 一键理赔 and 自动理赔
+
+
+@dataclass(frozen=True)
+class Insured:
+    """The insured order line, its order and its policy."""
+
+    order_id: int
+    buyer_id: int
+    order_state: str
+    succeeded_at: datetime | None
+    shipping_key: tuple[str, ...]
+    product_id: int
+    specs_key: str
+    quantity: int
+    paid_fen: int
+    refunded_fen: int
+    policy_voided: bool
+    window_starts_at: datetime
+    window_ends_at: datetime
+    campaign_excluded: bool
+    cap_fen: int | None
+    review_threshold_fen: int | None
+
+    # The window rule has one home, the policy's; these facts carry the same two fields.
+    window_contains = Policy.window_contains
+    window_phase = Policy.window_phase
+
+    @property
+    def window_days(self) -> int:
+        """The policy's own window: fixed at issue, whatever the coverage says today."""
+        return (self.window_ends_at - self.window_starts_at).days
+
+
+@dataclass(frozen=True)
+class EvidenceLine:
+    """The evidence's price for the insured product: the whole line, for its quantity."""
+
+    product_id: int
+    specs_key: str
+    quantity: int
+    paid_fen: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the claim cites. ``line`` is None when the evidence has no line of the insured product."""
+
+    number: str
+    kind: str = ORDER
+    found: bool = True
+    order_id: int | None = None
+    buyer_id: int | None = None
+    shipping_key: tuple[str, ...] | None = None
+    created_at: datetime | None = None  # when the evidence showed its price
+    line: EvidenceLine | None = None
+    used_elsewhere: bool = False  # already backs another claim in flight or paid
+
+
+@dataclass(frozen=True)
+class Facts:
+    insured: Insured
+    evidence: Evidence
+    claimant_id: int
+    filed_at: datetime | None = None  # None before filing: hints run the evidence checks only
+    other_claim_active: bool = False  # the policy has another claim in flight or paid
+
+
+def insured_facts(policy: Policy, line: OrderLine | None = None) -> Insured:
+    """The insured side, read from the policy and its line (with order, SKU, listing, coverage and
+    campaign already loaded by the caller)."""
+    line = line or policy.order_line
+    order = line.order
+    return Insured(
+        order_id=order.pk,
+        buyer_id=order.buyer_id,
+        order_state=order.state,
+        succeeded_at=order.succeeded_at,
+        shipping_key=order.shipping_key,
+        product_id=line.sku.listing.product_id,
+        specs_key=line.sku.specs_key,
+        quantity=line.quantity,
+        paid_fen=line.paid_fen,
+        refunded_fen=line.refunded_fen,
+        policy_voided=policy.state == PolicyState.VOIDED,
+        window_starts_at=policy.window_starts_at,
+        window_ends_at=policy.window_ends_at,
+        campaign_excluded=line.campaign_item.campaign.excluded_from_claims,
+        cap_fen=policy.per_claim_cap_fen,
+        review_threshold_fen=policy.review_threshold_fen,
+    )
+
+
+def evidence_line(lines: list[OrderLine], insured: Insured) -> OrderLine | None:
+    """The evidence order's line of the insured catalog product; the same specs, then the same
+    quantity, first."""
+    candidates = [line for line in lines if line.sku.listing.product_id == insured.product_id]
+    candidates.sort(
+        key=lambda line: (line.sku.specs_key != insured.specs_key, line.quantity != insured.quantity)
+    )
+    return candidates[0] if candidates else None
+
+
+def order_evidence(
+    order: Order, line: OrderLine | None, *, number: str | None = None, used_elsewhere: bool = False
+) -> Evidence:
+    """An evidence order, seen through one of its lines (None: no line of the insured product)."""
+    return Evidence(
+        number=number or order.number,
+        order_id=order.pk,
+        buyer_id=order.buyer_id,
+        shipping_key=order.shipping_key,
+        created_at=order.created_at,
+        line=None
+        if line is None
+        else EvidenceLine(
+            product_id=line.sku.listing.product_id,
+            specs_key=line.sku.specs_key,
+            quantity=line.quantity,
+            paid_fen=line.paid_fen,
+        ),
+        used_elsewhere=used_elsewhere,
+    )
+
+
+def record_evidence(record: PriceRecord, insured: Insured) -> Evidence:
+    """A price record, as evidence for the insured line: its unit price for the insured quantity
+    (the whole line is compared), seen when it was recorded. It has no buyer and no address, and
+    it may prove the drops of many buyers, so the checks about those do not apply."""
+    return Evidence(
+        number=str(record.pk),
+        kind=RECORD,
+        order_id=record.order_ref,
+        created_at=record.observed_at,
+        line=EvidenceLine(
+            product_id=record.product_id,
+            specs_key=record.specs_key,
+            quantity=insured.quantity,
+            paid_fen=record.unit_price_fen * insured.quantity,
+        ),
+    )
+
+
+def _order_or_record(claim: Claim, insured: Insured) -> Evidence:
+    if claim.price_record_id is not None:
+        return record_evidence(claim.price_record, insured)
+    found = (
+        Order.objects.filter(number=claim.evidence_order_number)
+        .prefetch_related("lines__sku__listing")
+        .first()
+    )
+    if found is None:
+        evidence = Evidence(number=claim.evidence_order_number, found=False)
+    else:
+        live = Claim.objects.filter(state__in=ACTIVE_STATES).exclude(pk=claim.pk)
+        evidence = order_evidence(
+            found,
+            evidence_line(list(found.lines.all()), insured),
+            number=claim.evidence_order_number,
+            used_elsewhere=live.filter(evidence_order=found).exists(),
+        )
+    return evidence
+
+
+def claim_facts(claim: Claim) -> Facts:
+    """Everything a filed claim is decided on: three queries besides what the claim loaded."""
+    policy = claim.policy
+    insured = insured_facts(policy)
+    return Facts(
+        insured=insured,
+        evidence=_order_or_record(claim, insured),
+        claimant_id=claim.buyer_id,
+        filed_at=claim.filed_at,
+        other_claim_active=Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES)
+        .exclude(pk=claim.pk)
+        .exists(),
+    )
