@@ -73,17 +73,21 @@ class Transfer(models.Model):
     """One movement of money: its entries sum to zero. Its key makes a repeat impossible."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    key = models.CharField(_("幂等键"), max_length=96, unique=True)
+    key = models.CharField(_("幂等键"), max_length=96)
     kind = models.CharField(_("类型"), max_length=24, choices=TransferKind.choices)
     memo = models.CharField(_("摘要"), max_length=255, blank=True)
     # What the money was for, as "<label>:<id>" (e.g. "claim:42"): Alipay knows no product model.
-    reference = models.CharField(_("关联"), max_length=64, blank=True, db_index=True)
+    reference = models.CharField(_("关联"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("资金流水")
         verbose_name_plural = _("资金流水")
         ordering = ["-created_at"]
+        # Keys and references are looked up whole, never by pattern: plain b-tree indexes (a
+        # unique=True / db_index=True CharField would add a second, pattern-ops index on PostgreSQL).
+        constraints = [models.UniqueConstraint(fields=["key"], name="alipay_transfer_key_unique")]
+        indexes = [models.Index(fields=["reference"], name="alipay_transfer_reference")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.key}"
@@ -92,8 +96,9 @@ class Transfer(models.Model):
 class Entry(models.Model):
     """One side of a transfer. Append-only: a correction is a new transfer."""
 
-    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of their own: (transfer, account) and (account, -id) below lead with them.
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     amount_fen = models.BigIntegerField(_("金额(分)"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 

@@ -47,7 +47,7 @@ def _t(value):
 
 
 def _series(low: int, high: int) -> str:
-    from claims.management.commands.simulate_campaign import _series as series
+    from bench.simulate_rows import series
 
     return series(low, high)
 
@@ -64,19 +64,12 @@ def _seconds_after(base_sql: str, seconds_sql: str) -> str:
 
 
 def _simulate(policies: int, campaigns: int) -> list[int]:
-    import io
-    import re
-    from contextlib import redirect_stdout
-
-    from django.core.management import call_command
+    from bench.simulate import Plan, simulate
 
     ids = []
     for k in range(campaigns):
         share = policies // campaigns + (1 if k < policies % campaigns else 0)
-        out = io.StringIO()
-        with redirect_stdout(out):
-            call_command("simulate_campaign", orders=share, price_drop_share=0, stdout=out)
-        ids.append(int(re.search(r"campaign (\d+) ", out.getvalue())[1]))
+        ids.append(simulate(Plan(orders=share, price_drop_share=0)).campaign)
     return ids
 
 

@@ -1,11 +1,13 @@
-"""The benchmark suite: every scenario next to a bare-SQL baseline of the same row work, run in
-the same process tree on the same database, reported as a ratio (these machines are noisy).
+"""The benchmark suite: every scenario of bench/registry.py next to a baseline measured in the
+same run on the same database, reported as a ratio with its goal (these machines are noisy).
 
-    python bench/run.py                       # full size (1,000,000 lines), PostgreSQL from DATABASE_URL
-    python bench/run.py --lines 100000 --scale 10000,30000,100000   # smaller
+    python -m bench.run                                   # everything, full size (make bench)
+    python -m bench.run --lines 100000 --scale 10000,30000,100000 --page-sizes 1000,10000
+    python -m bench.run --only settle,pages               # some scenarios; the others' results stay
+    python -m bench.run --list
 
-Writes bench/results.json and prints a table. Each step runs in its own process (bench/steps.py),
-so its wall time and peak RSS (from wait4) are its own.
+Needs the environment scripts/bench.sh sets up (DATABASE_URL on PostgreSQL for every scenario).
+Writes bench/results.json (``{"machine", "scenarios": [...]}``) and prints a table.
 """
 
 import argparse
@@ -15,165 +17,142 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: the project root, not bench/, on the path
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from bench.database import is_postgres
+from bench.registry import SCENARIOS, Config, Scenario, by_key, result
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
-# Run as a script, Python puts bench/ first on the path, where bench/http.py would shadow the
-# standard library's http package (and `import bench` would fail): put the project root there.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
 
 
-def step(name: str, **options) -> dict:
-    argv = [sys.executable, "-m", "bench.steps", name]
-    for key, value in options.items():
-        argv += [f"--{key.replace('_', '-')}", str(value)]
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, env=os.environ.copy())
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a comma-separated list of whole numbers, not {text!r}") from None
+    if not sizes or any(not 1 <= n <= 20_000_000 for n in sizes):
+        raise argparse.ArgumentTypeError(f"sizes from 1 to 20,000,000, not {text!r}")
+    return sizes
+
+
+def _count(text: str) -> int:
+    sizes = _sizes(text)
+    if len(sizes) != 1:
+        raise argparse.ArgumentTypeError(f"one whole number, not {text!r}")
+    return sizes[0]
+
+
+def parser() -> argparse.ArgumentParser:
+    defaults = Config()
+    p = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--lines", type=_count, default=defaults.lines, help="settlement: approved claims")
+    p.add_argument("--scale", type=_sizes, default=defaults.scale, help="closing the window: sizes")
+    p.add_argument("--page-sizes", type=_sizes, default=defaults.page_sizes, help="pages: the seller's lines")
+    p.add_argument(
+        "--buyer-orders", type=_count, default=defaults.buyer_orders, help="pages: the buyer's orders"
+    )
+    p.add_argument("--http-policies", type=_count, default=defaults.http_policies, help="claims over HTTP")
+    p.add_argument("--only", type=lambda s: s.split(","), help="scenario keys, comma-separated (--list)")
+    p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    p.add_argument("--results", type=Path, default=RESULTS, help="where to write the results")
+    return p
+
+
+def run_one(scenario: Scenario, config: Config) -> list[dict]:
+    print(f"\n== {scenario.key}: {scenario.summary}", flush=True)
+    if scenario.postgres_only and not is_postgres():
+        print("   skipped: needs PostgreSQL in DATABASE_URL", flush=True)
+        return []
     started = time.perf_counter()
-    out = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"bench step {name} {options} failed")
-    result = json.loads(out.decode().strip().splitlines()[-1])
-    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
-    result["process_seconds"] = round(wall, 2)
-    print(
-        f"  {name:16} {json.dumps(options):40} {result.get('seconds', 0):8.2f}s  rss {result['peak_rss_mb']} MB",
-        flush=True,
-    )
-    return result
+    try:
+        rows = scenario.run(config)
+    except Exception as error:  # one broken scenario must not lose the others' figures
+        traceback.print_exc()
+        rows = [
+            result(
+                key=scenario.key,
+                name=scenario.summary,
+                figures={"error": f"{type(error).__name__}: {error}"},
+                baseline={},
+                ratio=0,
+                goal="runs to the end",
+                met=False,
+            )
+        ]
+    minutes = (time.perf_counter() - started) / 60
+    print(f"   {scenario.key} took {minutes:.1f} min", flush=True)
+    when = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return [{**row, "key": scenario.key, "minutes": round(minutes, 1), "when": when} for row in rows]
 
 
-def close_window(lines: int) -> dict:
-    campaign = step("simulate", orders=lines, price_drop_share=0)["campaign"]
-    baseline = step("close-baseline", campaign=campaign)
-    measured = step("close", campaign=campaign)
-    assert measured["rows"] == baseline["rows"] == lines, (measured, baseline)
-    return {"baseline": baseline, "measured": measured}
-
-
-def scenario(name: str, figures: dict, baseline: dict, ratio: float, goal: str, met: bool) -> dict:
-    return {
-        "name": name,
-        "figures": figures,
-        "baseline": baseline,
-        "ratio": round(ratio, 2),
-        "goal": goal,
-        "met": met,
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--scale", default="100000,300000,1000000")
-    args = parser.parse_args()
-    scale = [int(n) for n in args.scale.split(",")]
-    scenarios = []
-    runs = {}
-
-    print("scenario 5 (and 1): close the claim window at", scale, flush=True)
-    for lines in sorted(set(scale) | {args.lines}):
-        runs[lines] = close_window(lines)
-    big = runs[args.lines]
-    seconds, base = big["measured"]["seconds"], big["baseline"]["seconds"]
-    rss = big["measured"]["peak_rss_mb"]
-    scenarios.append(
-        scenario(
-            f"close the window of a campaign with {args.lines:,} insured lines",
-            {"seconds": round(seconds, 2), "peak_rss_mb": rss, "rows": big["measured"]["rows"]},
-            {"what": "bare UPDATE of the same policy rows", "seconds": round(base, 2)},
-            seconds / base,
-            "ratio ≤ 2 and peak RSS ≤ 400 MB",
-            seconds / base <= 2 and rss <= 400,
-        )
-    )
-    per_row = {n: runs[n]["measured"]["seconds"] / n * 1e6 for n in scale}
-    spread = max(per_row.values()) / min(per_row.values())
-    scenarios.append(
-        scenario(
-            "scaling: closing the window, time per row at " + ", ".join(f"{n:,}" for n in scale),
-            {
-                "microseconds_per_row": {str(n): round(v, 2) for n, v in per_row.items()},
-                "peak_rss_mb": {str(n): runs[n]["measured"]["peak_rss_mb"] for n in scale},
-            },
-            {
-                "what": "bare UPDATE per row",
-                "microseconds_per_row": {
-                    str(n): round(runs[n]["baseline"]["seconds"] / n * 1e6, 2) for n in scale
-                },
-            },
-            spread,
-            "max/min time per row ≤ 1.25",
-            spread <= 1.25,
-        )
-    )
-
-    print(f"scenario 2: settle {args.lines:,} approved claims", flush=True)
-    step("simulate", orders=args.lines, price_drop_share=1, claims_share=1)
-    baseline = step("settle-baseline")
-    measured = step("settle")
-    ratio = measured["seconds"] / baseline["seconds"]
-    scenarios.append(
-        scenario(
-            f"settle {args.lines:,} approved claims into the ledger",
-            {
-                "seconds": round(measured["seconds"], 2),
-                "peak_rss_mb": measured["peak_rss_mb"],
-                "paid": measured["rows"],
-                "second_run_paid": measured["second_run_paid"],
-                "second_run_entries_added": measured["second_run_entries_added"],
-                "ledger_discrepancies": measured["ledger_discrepancies"],
-            },
-            {
-                "what": "bare INSERT … SELECT of the same transfers and entries",
-                "seconds": round(baseline["seconds"], 2),
-            },
-            ratio,
-            "ratio ≤ 3; a second run pays nothing",
-            ratio <= 3 and measured["second_run_paid"] == 0 and not measured["ledger_discrepancies"],
-        )
-    )
-
-    extra = ROOT / "bench" / "http.py"
-    if extra.exists():
-        from bench import http  # noqa: PLC0415 - optional scenarios that need the web stack
-
-        scenarios += http.run()
-
-    RESULTS.write_text(
-        json.dumps({"machine": machine(), "scenarios": scenarios}, ensure_ascii=False, indent=2)
-    )
-    print_table(scenarios)
+def merge(path: Path, fresh: list[dict], ran: list[str]) -> list[dict]:
+    """The scenarios just run, in registry order, and the earlier results of those not run."""
+    earlier = json.loads(path.read_text())["scenarios"] if path.exists() else []
+    order = {s.key: i for i, s in enumerate(SCENARIOS)}
+    # Rows of scenarios that no longer exist (or of an older format, with no key) are dropped.
+    kept = [row for row in earlier if row.get("key") in order and row["key"] not in ran]
+    return sorted(kept + fresh, key=lambda row: order.get(row.get("key"), len(order)))
 
 
 def machine() -> dict:
-    import subprocess as sp
-
     database = os.environ.get("DATABASE_URL", "sqlite (embedded default)").split("@")[-1]
+    postgres = None
+    if is_postgres():
+        postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
     return {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "database": database,
-        "postgres": sp.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
-        if database != "sqlite (embedded default)"
-        else None,
+        "postgres": postgres,
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
 
 
-def print_table(scenarios: list[dict]) -> None:
-    print()
-    print(f"{'scenario':70} {'ratio':>7} {'goal':48} met")
-    for s in scenarios:
-        print(f"{s['name'][:70]:70} {s['ratio']:7.2f} {s['goal'][:48]:48} {'yes' if s['met'] else 'NO'}")
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+def print_table(rows: list[dict], path: Path) -> None:
+    print(f"\n{'scenario':64} {'ratio':>7}  {'goal':52} met")
+    for row in rows:
+        print(
+            f"{row['name'][:64]:64} {row['ratio']:7.2f}  {row['goal'][:52]:52} {'yes' if row['met'] else 'NO'}"
+        )
+    print(f"\nwritten to {path}")
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.list:
+        for s in SCENARIOS:
+            print(f"{s.key:12} {s.summary}{' (PostgreSQL)' if s.postgres_only else ''}")
+        return 0
+    try:
+        scenarios = by_key(args.only)
+    except ValueError as error:
+        parser().error(str(error))
+    config = Config(
+        lines=args.lines,
+        scale=args.scale,
+        page_sizes=args.page_sizes,
+        buyer_orders=args.buyer_orders,
+        http_policies=args.http_policies,
+    )
+    started = time.perf_counter()
+    fresh = [row for scenario in scenarios for row in run_one(scenario, config)]
+    rows = merge(args.results, fresh, [s.key for s in scenarios])
+    report = {
+        "machine": {**machine(), "minutes": round((time.perf_counter() - started) / 60, 1)},
+        "scenarios": rows,
+    }
+    args.results.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    print_table(rows, args.results)
+    return 1 if any("error" in row["figures"] for row in fresh) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -17,6 +17,7 @@ from core.api import (
     IDEMPOTENCY_PARAMETER,
     AuditEventSerializer,
     ClaimFilingThrottle,
+    FieldsBuiltOnce,
     StrictIntegerField,
     error_responses,
     fen_display,
@@ -51,7 +52,7 @@ class PriceEvidenceSerializer(serializers.Serializer):
     unit_price_display = fen_display("unit_price_fen")
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     price_evidence = PriceEvidenceSerializer(
         source="price_record",
         read_only=True,
@@ -127,15 +128,19 @@ class ClaimFileSerializer(serializers.Serializer):
 
 
 def _own_line(buyer: Any, order_ref: str, line_id: int) -> OrderLine:
-    """The caller's order line; another buyer's order or line is 'not_found'."""
-    orders = orders_for_buyer(buyer)
-    order = orders.filter(number=order_ref).first()
-    pk = id_or_none(order_ref)
-    if order is None and pk is not None:
-        order = orders.filter(pk=pk).first()
+    """The caller's order line, found by its order's number (or, failing that, its order's id);
+    another buyer's order or line is 'not_found'. One query on the usual path: the line with its
+    order and listing, which the 201 shows."""
     line = (
-        OrderLine.objects.filter(order=order, pk=line_id).select_related("order").first() if order else None
+        OrderLine.objects.filter(pk=line_id, order__buyer=buyer)
+        .select_related("order", "sku__listing")
+        .first()
     )
+    if line is not None and line.order.number != order_ref:
+        # An order id is accepted only where no order of the buyer has that number.
+        by_id = id_or_none(order_ref) == line.order_id
+        if not by_id or orders_for_buyer(buyer).filter(number=order_ref).exists():
+            line = None
     if line is None:
         raise refusal("not_found")
     return line
@@ -186,9 +191,9 @@ class ClaimViewSet(
         claim = claim_file(
             order_line=line, evidence_order_number=data["evidence_order_number"], buyer=request.user
         )
-        return Response(
-            ClaimDetailSerializer(self.get_queryset().get(pk=claim.pk)).data, status=status.HTTP_201_CREATED
-        )
+        # The claim, its policy and the line (with its order and listing) are in hand: the 201 is
+        # serialised from them, reading only the timeline again.
+        return Response(ClaimDetailSerializer(claim).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

@@ -47,7 +47,7 @@ PRICE_RECORD_SOURCES = [ClaimSource.ONE_CLICK, ClaimSource.AUTOMATIC]
 
 
 class Claim(models.Model):
-    number = models.CharField(_("理赔单号"), max_length=32, unique=True)
+    number = models.CharField(_("理赔单号"), max_length=32)
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
     # A database default too: campaign-sized imports write claims with INSERT … SELECT.
@@ -92,6 +92,8 @@ class Claim(models.Model):
         verbose_name_plural = _("理赔申请")
         ordering = ["-filed_at", "-id"]
         constraints = [
+            # Looked up whole, never by pattern: no pattern-ops index as unique=True would add.
+            models.UniqueConstraint(fields=["number"], name="claim_number_unique"),
             # At most one claim in flight or paid per policy: a second is impossible, not unlikely.
             models.UniqueConstraint(
                 fields=["policy"], condition=Q(state__in=ACTIVE_STATES), name="claim_one_active_per_policy"
@@ -124,6 +126,11 @@ class Claim(models.Model):
             models.Index(fields=["state", "review_started_at"], name="claim_state_review_started"),
             # Settlement marks a batch by its paid_at and finds it again through this index.
             models.Index(fields=["state", "paid_at"]),
+            # Settlement's queue, oldest first: only approved claims are in it, so paying a claim
+            # adds no entry, and choosing the next batch does not walk past the ones paid before.
+            models.Index(
+                fields=["id"], condition=Q(state=ClaimState.APPROVED), name="claim_settlement_queue"
+            ),
         ]
 
     def __str__(self) -> str:

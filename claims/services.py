@@ -61,6 +61,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
         policy = Policy.objects.select_for_update().filter(order_line=order_line).first()
         if policy is None:
             raise refusal("not_insured")
+        policy.order_line = order_line  # the caller's instance (and what it holds): not read again
         active = Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES).first()
         if active is not None:
             if active.evidence_order_number == number and active.state != ClaimState.PAID:
@@ -68,15 +69,16 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
             raise refusal("already_claimed")
         if not Order.objects.filter(number=number).exists():
             raise refusal("evidence_not_found", number=number)
+        # The policy's lock makes a second active claim impossible here; the unique index is the
+        # last word all the same (no savepoint: refusing rolls the whole filing back).
         try:
-            with transaction.atomic():
-                claim = Claim.objects.create(
-                    number=new_number("LP"),
-                    policy=policy,
-                    buyer=buyer,
-                    evidence_order_number=number,
-                    filed_at=timezone.now(),
-                )
+            claim = Claim.objects.create(
+                number=new_number("LP"),
+                policy=policy,
+                buyer=buyer,
+                evidence_order_number=number,
+                filed_at=timezone.now(),
+            )
         except IntegrityError:
             raise refusal("already_claimed") from None
         audit_record(

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 class AuditEvent(models.Model):
     """Who moved what from which state to which, when and why. Written in the same transaction."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # No index of its own: (content_type, object_id) below leads with it.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.BigIntegerField()
     subject = GenericForeignKey("content_type", "object_id")
     action = models.CharField(_("动作"), max_length=64)

@@ -264,7 +264,7 @@ class PolicyState(models.TextChoices):
 
 
 class Policy(models.Model):
-    number = models.CharField(_("保单号"), max_length=32, unique=True)
+    number = models.CharField(_("保单号"), max_length=32)
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="policies")
     # The terms, copied from the coverage's product when the policy is issued; they never change.
     insurer = models.ForeignKey(Insurer, on_delete=models.PROTECT, related_name="policies")
@@ -296,6 +296,8 @@ class Policy(models.Model):
         verbose_name_plural = _("保单")
         ordering = ["-issued_at", "-id"]
         constraints = [
+            # Looked up whole, never by pattern: no pattern-ops index as unique=True would add.
+            models.UniqueConstraint(fields=["number"], name="policy_number_unique"),
             models.CheckConstraint(
                 condition=Q(window_ends_at__gt=models.F("window_starts_at")), name="policy_window"
             ),

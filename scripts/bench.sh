@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # make bench: start a throw-away PostgreSQL (and Redis) on loopback, make a fresh benchmark
-# database, and run every scenario (bench/run.py). Extra arguments go to bench/run.py, e.g.
-#   bash scripts/bench.sh --lines 100000 --scale 10000,30000,100000
+# database, and run every scenario (python -m bench.run). Extra arguments go to it, e.g.
+#   bash scripts/bench.sh --lines 100000 --scale 10000,30000,100000 --page-sizes 10000,100000
+#   bash scripts/bench.sh --only settle
 # Two runs can share the servers with other names: BENCH_DATABASE (default baojia_bench; pgbench
-# uses "<it>_pgbench" unless BENCH_PGBENCH_DATABASE says otherwise) and BENCH_REDIS_DB (default 2:
-# the broker there, the cache in the next one).
+# uses "<it>_pgbench" and the pages scenario "<it>_pages", unless BENCH_PGBENCH_DATABASE or
+# BENCH_PAGES_DATABASE say otherwise) and BENCH_REDIS_DB (default 2: the broker there, the cache
+# in the next one). The servers are started if they are not running, and never stopped here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,4 +25,4 @@ export CELERY_BROKER_URL=redis://127.0.0.1:56379/$BENCH_REDIS_DB
 export REDIS_URL=redis://127.0.0.1:56379/$((BENCH_REDIS_DB + 1))
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py createcachetable
-exec .venv/bin/python bench/run.py "$@"
+exec .venv/bin/python -m bench.run "$@"

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "crash-test"
 SETTLERS = 4  # as approvals do: several settlers at once, SKIP LOCKED gives each its own batches
 KINDS = ("worker", "postgres", "redis")
-INSURER = "sim-insurer"  # simulate_campaign's insurer: its account is debited for every payout
+INSURER = "sim-insurer"  # bench.simulate's insurer: its account is debited for every payout
 MAX_AMOUNT_FEN = 15_900  # a claim pays at most what the line cost (the campaign price)
 
 
@@ -84,15 +84,15 @@ def prepare_claims(env: dict, count: int, rng: random.Random) -> dict[int, tuple
     from claims.models import Claim, ClaimState
 
     out = subprocess.run(
-        [sys.executable, "manage.py", "simulate_campaign", "--orders", str(count), "--price-drop-share", "1"],
+        [sys.executable, "-m", "bench.simulate", "--orders", str(count), "--price-drop-share", "1", "--json"],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    campaign = int(out.split("campaign ", 1)[1].split(" ", 1)[0])
+    campaign = json.loads(out)["campaign"]
     claims = Claim.objects.filter(policy__coverage__campaign_item__campaign_id=campaign)
     ids = list(claims.filter(state=ClaimState.APPROVED).values_list("pk", flat=True))
     if len(ids) != count:
-        raise SystemExit(f"simulate_campaign made {len(ids)} approved claims, not {count}")
-    # simulate_campaign pays every claim the same 1,000 fen: give each its own amount, 1 fen up
+        raise SystemExit(f"bench.simulate made {len(ids)} approved claims, not {count}")
+    # bench.simulate pays every claim the same 1,000 fen: give each its own amount, 1 fen up
     # to the whole price, so a payout credited to the wrong claim or buyer shows.
     amounts = {pk: rng.choice((1, MAX_AMOUNT_FEN, rng.randint(1, MAX_AMOUNT_FEN))) for pk in ids}
     with connection.cursor() as cursor:

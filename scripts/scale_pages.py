@@ -39,11 +39,11 @@ from django.contrib.auth import (  # noqa: E402
     SESSION_KEY,
     get_user_model,
 )
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.simulate import Plan, simulate  # noqa: E402
 from claims.models import Claim, ClaimState  # noqa: E402
 from claims.summaries.refresh import summaries_refresh  # noqa: E402
 from insurance.models import Policy  # noqa: E402
@@ -63,12 +63,12 @@ def load(*, label: str, lines: int, campaigns: int, buyer_orders: int) -> None:
     started = time.perf_counter()
     for n in range(campaigns):
         before = set(Seller.objects.values_list("pk", flat=True))
-        call_command(
-            "simulate_campaign",
-            orders=per_campaign,
-            orders_per_buyer=min(buyer_orders, per_campaign) if n == 0 else 10,
-            price_drop_share=0.3,
-            stdout=open(os.devnull, "w"),  # noqa: SIM115
+        simulate(
+            Plan(
+                orders=per_campaign,
+                orders_per_buyer=min(buyer_orders, per_campaign) if n == 0 else 10,
+                price_drop_share=0.3,
+            )
         )
         (new,) = set(Seller.objects.values_list("pk", flat=True)) - before
         sellers.append(new)
