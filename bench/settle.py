@@ -47,9 +47,9 @@ def _statements() -> list[str]:
     from alipay.models import Account, Entry, Transfer
     from claims.models import Claim, Payout
     from core.models import AuditEvent
-    from insurance.models import Coverage, Insurer, Policy
+    from insurance.models import Insurer, Policy
 
-    claim, policy, coverage, insurer = (m._meta.db_table for m in (Claim, Policy, Coverage, Insurer))
+    claim, policy, insurer = (m._meta.db_table for m in (Claim, Policy, Insurer))
     account, transfer, entry = (m._meta.db_table for m in (Account, Transfer, Entry))
     new_id = "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
     these = "c.state = %(paid)s AND c.paid_at = %(now)s"
@@ -57,8 +57,8 @@ def _statements() -> list[str]:
     with_transfer = f"{claim} c JOIN {transfer} t ON t.key = %(key)s || c.id"
     legs = (
         f"SELECT t.id AS transfer, ia.id AS account, -c.compensation_fen AS amount FROM {with_transfer} "
-        f"JOIN {policy} p ON p.id = c.policy_id JOIN {coverage} cv ON cv.id = p.coverage_id "
-        f"JOIN {insurer} i ON i.id = cv.insurer_id JOIN {account} ia ON ia.code = %(insurer)s || i.code "
+        f"JOIN {policy} p ON p.id = c.policy_id "
+        f"JOIN {insurer} i ON i.id = p.insurer_id JOIN {account} ia ON ia.code = %(insurer)s || i.code "
         f"WHERE {these} UNION ALL SELECT t.id, ba.id, c.compensation_fen FROM {with_transfer} "
         f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %(buyer)s WHERE {these}"
     )
@@ -125,7 +125,7 @@ def baseline() -> dict:
     from alipay.services import insurer_account
     from insurance.models import Insurer
 
-    for insurer in Insurer.objects.filter(coverages__policies__claims__state="approved").distinct():
+    for insurer in Insurer.objects.filter(policies__claims__state="approved").distinct():
         insurer_account(code=insurer.code, name=insurer.name)  # as the product ensures them (committed)
     params, timings = _parameters(), []
     started = time.perf_counter()
