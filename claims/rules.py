@@ -386,7 +386,7 @@ def _above_threshold(f: Facts, amount_fen: int) -> dict[str, Any] | None:
     return {"amount_fen": amount_fen, "threshold_fen": threshold}
 
 
-def _steep_drop(f: Facts, amount_fen: int) -> dict[str, Any] | None:
+def _steep_drop(f: Facts, _amount_fen: int) -> dict[str, Any] | None:
     evidence, paid = f.evidence.line.paid_fen, f.insured.paid_fen
     return {"evidence_fen": evidence, "paid_fen": paid} if evidence * 2 < paid else None
 

@@ -16,7 +16,7 @@ from claims import rules
 from claims.decision import Decision, decide
 from claims.errors import refusal
 from claims.facts import claim_facts
-from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
+from claims.models import ACTIVE_STATES, Claim, ClaimAction, ClaimState, Payout
 from claims.notifications import tell_claim_decided, tell_claim_filed, tell_payouts
 from claims.selectors import claims_of_insurers
 from core.i18n import stored_text
@@ -83,7 +83,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
             raise refusal("already_claimed") from None
         audit_record(
             subject=claim,
-            action="claim_file",
+            action=ClaimAction.FILE,
             actor=buyer,
             to_state=claim.state,
             data={"evidence_order_number": number},
@@ -138,7 +138,7 @@ def _decision_apply(claim: Claim, decision: Decision) -> None:
     )
     audit_record(
         subject=claim,
-        action="claim_adjudicate",
+        action=ClaimAction.ADJUDICATE,
         from_state=ClaimState.SUBMITTED,
         to_state=claim.state,
         reason=decision.why,
@@ -191,7 +191,7 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
         claim.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
         audit_record(
             subject=claim,
-            action="claim_review",
+            action=ClaimAction.REVIEW,
             actor=staff,
             from_state=ClaimState.IN_REVIEW,
             to_state=to_state,
@@ -300,7 +300,10 @@ def claims_settle_batch(
         _post_payouts(count=count, now=now)
         _write_payout_rows(now=now)
         audit_record_query(
-            queryset=batch, action="claim_settle", from_state=ClaimState.APPROVED, to_state=ClaimState.PAID
+            queryset=batch,
+            action=ClaimAction.SETTLE,
+            from_state=ClaimState.APPROVED,
+            to_state=ClaimState.PAID,
         )
         tell_payouts(batch)
         policies_mark_claimed(policies=Policy.objects.filter(pk__in=batch.values("policy_id")), now=now)
@@ -396,7 +399,7 @@ def _claims_reject_for_refund(*, policy: Policy) -> None:
         claim.save(update_fields=["state", "decided_at", "decision_reason", "checks"])
         audit_record(
             subject=claim,
-            action="claim_reject_refund",
+            action=ClaimAction.REJECT_REFUND,
             from_state=from_state,
             to_state=claim.state,
             reason="order refunded",
@@ -426,7 +429,7 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
         claim.save(update_fields=["compensation_fen", "state", "decided_at"])
         audit_record(
             subject=claim,
-            action="claim_reduce_refund",
+            action=ClaimAction.REDUCE_REFUND,
             from_state=from_state,
             to_state=claim.state,
             reason="order partly refunded",
@@ -468,7 +471,7 @@ def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
     payout.save(update_fields=["clawed_back_fen"])
     audit_record(
         subject=payout.claim,
-        action="payout_clawback",
+        action=ClaimAction.PAYOUT_CLAWBACK,
         reason="order refunded after payout",
         data={"amount_fen": clawback},
     )

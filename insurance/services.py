@@ -27,6 +27,7 @@ from insurance import terms
 from insurance.errors import refusal
 from insurance.models import (
     Coverage,
+    InsuranceAction,
     InsuranceProduct,
     Policy,
     PolicyState,
@@ -148,7 +149,7 @@ def coverage_turn_on(
         coverage.save()  # a new row, or another product and the switch
         audit_record(
             subject=coverage,
-            action="coverage_update" if was_on else "coverage_on",
+            action=InsuranceAction.COVERAGE_UPDATE if was_on else InsuranceAction.COVERAGE_ON,
             actor=seller.user,
             from_state="on" if was_on else "off",
             to_state="on",
@@ -174,7 +175,7 @@ def _coverage_off(*, coverage: Coverage, actor, reason: str) -> Coverage:
         coverage.save(update_fields=["enabled", "turned_off_at"])
         audit_record(
             subject=coverage,
-            action="coverage_off",
+            action=InsuranceAction.COVERAGE_OFF,
             actor=actor,
             from_state="on",
             to_state="off",
@@ -278,7 +279,7 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
         )
         if policy.premium_fen:
             _charge_premium(policy, coverage)
-        audit_record(subject=policy, action="policy_issue", to_state=PolicyState.PENDING)
+        audit_record(subject=policy, action=InsuranceAction.POLICY_ISSUE, to_state=PolicyState.PENDING)
         issued.append(policy)
     return issued
 
@@ -290,7 +291,7 @@ def policies_open_for_order(*, order: Order) -> int:
         order_line__order=order, window_starts_at__lte=now, window_ends_at__gt=now
     )
     return _move_policies(
-        policies, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, "policy_open"
+        policies, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, InsuranceAction.POLICY_OPEN
     )
 
 
@@ -352,7 +353,7 @@ def policy_void_for_line(*, line: OrderLine) -> Policy | None:
     policy.save(update_fields=["state", "voided_at"])
     audit_record(
         subject=policy,
-        action="policy_void",
+        action=InsuranceAction.POLICY_VOID,
         from_state=from_state,
         to_state=policy.state,
         reason="order refunded",
@@ -383,7 +384,7 @@ def policies_mark_claimed(*, policies: QuerySet[Policy], now: datetime) -> int:
     moved = 0
     for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING, PolicyState.EXPIRED):
         moved += _move_policies(
-            policies, from_state, PolicyState.CLAIMED, "claimed_at", now, "policy_claimed"
+            policies, from_state, PolicyState.CLAIMED, "claimed_at", now, InsuranceAction.POLICY_CLAIMED
         )
     return moved
 
@@ -404,7 +405,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
         PolicyState.CLAIMABLE,
         "claimable_at",
         now,
-        "policy_open",
+        InsuranceAction.POLICY_OPEN,
         batch_size,
     )
     expired = 0
@@ -416,7 +417,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
             PolicyState.EXPIRED,
             "expired_at",
             now,
-            "policy_expire",
+            InsuranceAction.POLICY_EXPIRE,
             batch_size,
         )
     settled = 0
