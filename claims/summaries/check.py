@@ -29,7 +29,7 @@ LIMIT = 100  # discrepancies listed per tally
 SHAPES: dict[type[models.Model], tuple[tuple[str, ...], tuple[str, ...]]] = {
     CoverageTally: (("block", "coverage_id", "metric", "key"), ("n", "fen", "seller_id", "campaign_id")),
     CoverageDayTally: (("block", "coverage_id", "day", "metric"), ("n", "fen", "seller_id")),
-    OpenPolicyTally: (("block", "coverage_id", "insured_fen"), ("n", "seller_id")),
+    OpenPolicyTally: (("block", "coverage_id", "insured_fen", "cap_fen"), ("n", "seller_id")),
     ItemSalesTally: (("block", "campaign_item_id"), ("orders", "pieces", "paid_fen", "refunded_fen")),
     EffectTally: (("block", "seller_id", "covered"), ("placed", "paid")),
     BuyerTally: (

@@ -184,9 +184,12 @@ def open_tallies(blocks: list[int]) -> list[OpenPolicyTally]:
             coverage_id=row["coverage_id"],
             seller_id=row["seller_id"],
             insured_fen=row["insured_fen"],
+            cap_fen=row["per_claim_cap_fen"] or 0,
             n=row["n"],
         )
-        for row in policies.values("block", "coverage_id", "seller_id", "insured_fen").annotate(n=Count("pk"))
+        for row in policies.values(
+            "block", "coverage_id", "seller_id", "insured_fen", "per_claim_cap_fen"
+        ).annotate(n=Count("pk"))
     ]
 
 

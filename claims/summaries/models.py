@@ -84,14 +84,16 @@ class CoverageDayTally(models.Model):
 
 
 class OpenPolicyTally(models.Model):
-    """Per block of policies, coverage and insured amount: the policies that may still pay out
-    (pending or claimable). Exposure is ``Σ n × min(insured × drop, cap)``, exact to the fen
-    for any drop, because each row holds one insured amount."""
+    """Per block of policies, coverage, insured amount and per-claim cap: the policies that may
+    still pay out (pending or claimable). Exposure is ``Σ n × min(insured × drop, cap)``, exact
+    to the fen for any drop, because each row holds one insured amount and one cap (the cap each
+    policy copied from its product at issue; 0 when it has none)."""
 
     block = models.IntegerField()
     coverage = models.ForeignKey(Coverage, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
     insured_fen = models.BigIntegerField()
+    cap_fen = models.BigIntegerField(default=0)  # the policies' per-claim cap; 0: none
     n = models.BigIntegerField(default=0)
 
     class Meta:
@@ -99,7 +101,7 @@ class OpenPolicyTally(models.Model):
         verbose_name_plural = _("在保保单汇总")
         constraints = [
             models.UniqueConstraint(
-                fields=["block", "coverage", "insured_fen"], name="open_policy_tally_once"
+                fields=["block", "coverage", "insured_fen", "cap_fen"], name="open_policy_tally_once"
             )
         ]
 
