@@ -20,6 +20,7 @@ from claims.summaries.models import (
     CoverageTally,
     EffectTally,
     ItemSalesTally,
+    LossDayTally,
     OpenPolicyTally,
     TallyMetric,
 )
@@ -39,6 +40,7 @@ TALLIES = (
     CoverageTally,
     CoverageDayTally,
     OpenPolicyTally,
+    LossDayTally,
     ItemSalesTally,
     EffectTally,
     BuyerTally,
