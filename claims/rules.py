@@ -377,6 +377,8 @@ class ReviewRule:
     message: Promise
     # (facts, compensation in fen) → the values compared when staff must look, else None
     test: Callable[[Facts, int], dict[str, Any] | None]
+    # Those values in words, ``%(name)s`` each (a name ending in ``_fen`` is shown in yuan).
+    detail: Promise | None = None
 
 
 def _above_threshold(f: Facts, amount_fen: int) -> dict[str, Any] | None:
@@ -392,14 +394,37 @@ def _steep_drop(f: Facts, amount_fen: int) -> dict[str, Any] | None:
 
 
 REVIEW_RULES: list[ReviewRule] = [
-    ReviewRule("amount_above_threshold", _("赔付金额超过人工审核阈值。"), _above_threshold),
-    ReviewRule("steep_drop", _("降价幅度超过一半,需人工核实。"), _steep_drop),
+    ReviewRule(
+        "amount_above_threshold",
+        _("赔付金额超过人工审核阈值。"),
+        _above_threshold,
+        _("赔付金额 %(amount_fen)s,人工审核阈值 %(threshold_fen)s。"),
+    ),
+    ReviewRule(
+        "steep_drop",
+        _("降价幅度超过一半,需人工核实。"),
+        _steep_drop,
+        _("举证价格 %(evidence_fen)s,原订单实付 %(paid_fen)s。"),
+    ),
 ]
 REVIEW_MESSAGES: dict[str, Promise] = {rule.code: rule.message for rule in REVIEW_RULES}
+REVIEW_BY_CODE: dict[str, ReviewRule] = {rule.code: rule for rule in REVIEW_RULES}
 
 
 def review_message(code: str) -> str:
     return force_str(REVIEW_MESSAGES.get(code, code))
+
+
+def review_detail(code: str, params: dict[str, Any] | None) -> str:
+    """The values a review reason compared, in the reader's language ("" when none were kept)."""
+    rule = REVIEW_BY_CODE.get(code)
+    if rule is None or rule.detail is None or not params:
+        return ""
+    shown = {name: format_fen(value) if name.endswith("_fen") else value for name, value in params.items()}
+    try:
+        return force_str(rule.detail) % shown
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 def evidence_hints(
