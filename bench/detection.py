@@ -212,7 +212,7 @@ def _policy_sql(now) -> tuple[str, list]:
         "pk",
         "window_starts_at",
         "window_ends_at",
-        product=F("order_line__sku__listing__product_id"),
+        item=F("order_line__sku__listing__product_id"),
         spec=F("order_line__sku__specs_key"),
         order_ref=F("order_line__order_id"),
     )
@@ -241,7 +241,7 @@ def baseline() -> dict:
     now = timezone.now()
     policies_sql, params = _policy_sql(now)
     select = (
-        "SELECT p.pk, (SELECT r.unit_price_fen FROM shops_pricerecord r WHERE r.product_id = p.product "
+        "SELECT p.pk, (SELECT r.unit_price_fen FROM shops_pricerecord r WHERE r.product_id = p.item "
         "AND r.specs_key = p.spec AND r.excluded = %s AND r.observed_at >= p.window_starts_at "
         "AND r.observed_at < p.window_ends_at AND (r.order_ref IS NULL OR r.order_ref <> p.order_ref) "
         f"ORDER BY r.unit_price_fen LIMIT 1) AS low FROM ({policies_sql}) p"
@@ -257,12 +257,12 @@ def baseline_grouped() -> dict:
     now = timezone.now()
     policies_sql, params = _policy_sql(now)
     select = (
-        f"SELECT p.pk, g.low FROM ({policies_sql}) p JOIN (SELECT d.product, d.spec, d.window_starts_at, "
-        "d.window_ends_at, (SELECT MIN(r.unit_price_fen) FROM shops_pricerecord r WHERE r.product_id = d.product "
+        f"SELECT p.pk, g.low FROM ({policies_sql}) p JOIN (SELECT d.item, d.spec, d.window_starts_at, "
+        "d.window_ends_at, (SELECT MIN(r.unit_price_fen) FROM shops_pricerecord r WHERE r.product_id = d.item "
         "AND r.specs_key = d.spec AND r.excluded = %s AND r.observed_at >= d.window_starts_at "
         "AND r.observed_at < d.window_ends_at) AS low "
-        f"FROM (SELECT DISTINCT product, spec, window_starts_at, window_ends_at FROM ({policies_sql}) q) d) g "
-        "ON g.product = p.product AND g.spec = p.spec AND g.window_starts_at = p.window_starts_at "
+        f"FROM (SELECT DISTINCT item, spec, window_starts_at, window_ends_at FROM ({policies_sql}) q) d) g "
+        "ON g.item = p.item AND g.spec = p.spec AND g.window_starts_at = p.window_starts_at "
         "AND g.window_ends_at = p.window_ends_at"
     )
     policies, dropped, seconds = _materialise(select, [*params, False, *params])
@@ -386,6 +386,14 @@ def run(*, policies: int = 1_000_000, records: int = 10_000_000) -> list[dict]:
             "met": share <= 0.01,
         },
     ]
+
+
+def scenario(config) -> list[dict]:
+    """bench/registry.py's entry: the two results above, each a row of bench/results.json."""
+    from bench.registry import result
+
+    rows = run(policies=config.detect_policies, records=config.detect_records)
+    return [result(key="detection", **row) for row in rows]
 
 
 def main(argv: list[str]) -> None:

@@ -20,6 +20,8 @@ class Config:
     page_sizes: tuple[int, ...] = (10_000, 1_000_000)  # a seller's lines, over 20 campaigns
     buyer_orders: int = 1_000  # the orders of the buyer whose pages are measured
     http_policies: int = 60_000  # claims the HTTP load can file
+    detect_policies: int = 1_000_000  # price-drop detection: claimable policies
+    detect_records: int = 10_000_000  # price-drop detection: price records
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ SCENARIOS = [
         postgres_only=True,
     ),
     Scenario("pages", "the pages people look at, at 1 and 8 users, 10k → 1M lines", "bench.pages:run", True),
+    Scenario(
+        "detection",
+        "detect price drops over every open policy (full, then incremental) vs bare SQL of the same minimum",
+        "bench.detection:scenario",
+        postgres_only=True,
+    ),
 ]
 
 

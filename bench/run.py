@@ -59,6 +59,12 @@ def parser() -> argparse.ArgumentParser:
         "--buyer-orders", type=_count, default=defaults.buyer_orders, help="pages: the buyer's orders"
     )
     p.add_argument("--http-policies", type=_count, default=defaults.http_policies, help="claims over HTTP")
+    p.add_argument(
+        "--detect-policies", type=_count, default=defaults.detect_policies, help="detection: open policies"
+    )
+    p.add_argument(
+        "--detect-records", type=_count, default=defaults.detect_records, help="detection: price records"
+    )
     p.add_argument("--only", type=lambda s: s.split(","), help="scenario keys, comma-separated (--list)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.add_argument("--results", type=Path, default=RESULTS, help="where to write the results")
@@ -141,6 +147,8 @@ def main(argv: list[str]) -> int:
         page_sizes=args.page_sizes,
         buyer_orders=args.buyer_orders,
         http_policies=args.http_policies,
+        detect_policies=args.detect_policies,
+        detect_records=args.detect_records,
     )
     started = time.perf_counter()
     fresh = [row for scenario in scenarios for row in run_one(scenario, config)]

@@ -34,8 +34,18 @@ from insurance.models import (
 from insurance.selectors import POLICY_INSURER, fenced, insurers_of
 
 AUDIT_FIELDSET = AuditHistoryMixin.AUDIT_FIELDSET
-# The insurer filter offers only the insurers the user's rows belong to.
-INSURER_FILTER = titled_filter(_("保险公司"), admin.RelatedOnlyFieldListFilter)
+
+
+class InsurerListFilter(admin.RelatedFieldListFilter):
+    """The insurers the user works for (every insurer for a superuser): the user's rows belong
+    to no other, and the choices are read from the insurers, not from millions of rows."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list[tuple[int, str]]:
+        ordering = self.field_admin_ordering(field, request, model_admin) or ("name",)
+        return [(insurer.pk, str(insurer)) for insurer in insurers_of(request.user).order_by(*ordering)]
+
+
+INSURER_FILTER = titled_filter(_("保险公司"), InsurerListFilter)
 
 
 class InsurerFenced:

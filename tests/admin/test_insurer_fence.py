@@ -9,10 +9,12 @@ from alipay.models import Account, AccountKind
 from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState, Payout
 from claims.services import claim_review_approve, claim_review_reject, claims_settle
+from insurance.admin import InsurerListFilter
 from insurance.models import Coverage, Insurer, Policy, Premium
 from tests.admin.conftest import admin_url
 from tests.admin.scenarios import in_review, lifecycle
 from tests.api.conftest import client_for, error_of
+from tests.factories import InsurerFactory
 
 CHANGELIST = reverse("admin:claims_claim_changelist")
 FENCED = [Claim, Policy, Premium, Payout, Coverage, Insurer]
@@ -119,3 +121,20 @@ def _insurer_of(obj) -> Insurer:
     if isinstance(obj, Claim):
         return obj.policy.coverage.insurer
     return _insurer_of(obj.claim if isinstance(obj, Payout) else obj.policy)
+
+
+def test_the_insurer_filter_offers_only_the_officers_own_insurers(world, officers, admin_client):
+    """The choices come from the insurers the officer works for, never from another insurer; an
+    officer of one insurer has nothing to choose, and the filter is not shown."""
+    insurer_c = InsurerFactory(code="taikang", name="泰康保险")
+    insurer_c.staff.add(officers.a)
+
+    def choices(client) -> set[str] | None:
+        response = client.get(CHANGELIST)
+        specs = [s for s in response.context["cl"].filter_specs if isinstance(s, InsurerListFilter)]
+        return {name for _pk, name in specs[0].lookup_choices} if specs else None
+
+    assert choices(officers.a_client) == {officers.insurer_a.name, insurer_c.name}
+    assert choices(officers.b_client) is None
+    everyone = {officers.insurer_a.name, officers.insurer_b.name, insurer_c.name}
+    assert choices(admin_client) == everyone

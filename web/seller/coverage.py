@@ -15,17 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
+from claims.summaries.read import campaign_item_sales, premiums_by_item
+from claims.summaries.refresh import last_refreshed
 from core.errors import InvalidInput, ServiceError
 from insurance import services, terms
 from insurance.models import Coverage, InsuranceProduct
-from insurance.selectors import (
-    campaign_items_for_seller,
-    premiums_by_item,
-    products_for_item,
-    products_offered_to,
-)
+from insurance.selectors import campaign_items_for_seller, products_for_item, products_offered_to
 from orders.models import Campaign, CampaignItem, CampaignState
-from orders.selectors import campaign_item_sales
 from web.access import seller_required
 
 CAMPAIGN_ORDER = {
@@ -136,6 +132,8 @@ def campaigns(request: HttpRequest) -> HttpResponse:
             "deposit_fen": account_balance_fen(request.seller.user, AccountKind.DEPOSIT),
             "min_deposit_fen": settings.BAOJIA["MIN_DEPOSIT_FEN"],
             "now": timezone.now(),
+            # Sales and premiums so far are read from the summaries (a rollup every 30 s).
+            "figures_as_of": last_refreshed(),
             "section": "seller_campaigns",
         },
     )
