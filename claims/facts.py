@@ -8,7 +8,7 @@ leaves the rest empty, and the checks that do not apply to it say so (``Check.ki
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from claims.models import ACTIVE_STATES, Claim
 from insurance.models import Policy, PolicyState
@@ -99,6 +99,9 @@ class Risk:
     seller_phones: frozenset[str] = frozenset()
     seller_addresses: frozenset[str] = frozenset()
     evidence_list_price: ListPrice | None = None
+    # Different buyers whose claims cited this evidence order within the shared-evidence hours
+    # before this claim was filed (this claim's buyer included).
+    evidence_claimants: int = 0
 
 
 @dataclass(frozen=True)
@@ -223,14 +226,26 @@ def list_price_at(sku_id: int, at: datetime) -> ListPrice | None:
     )
 
 
-def risk_facts(policy: Policy, evidence: Evidence) -> Risk:
-    """The fraud signals' facts: the seller's addresses, and the evidence SKU's list price when
-    the evidence is an order (two queries)."""
+def _evidence_claimants(evidence: Evidence, filed_at: datetime | None, hours: int) -> int:
+    if evidence.kind != ORDER or filed_at is None:
+        return 0
+    cited = Claim.objects.filter(
+        evidence_order_number=evidence.number,
+        filed_at__gte=filed_at - timedelta(hours=hours),
+        filed_at__lte=filed_at,
+    )
+    return cited.values("buyer_id").distinct().count()
+
+
+def risk_facts(policy: Policy, evidence: Evidence, filed_at: datetime | None = None) -> Risk:
+    """The fraud signals' facts: the seller's addresses, the evidence SKU's list price and who
+    else cited the evidence order (two to four queries)."""
+    thresholds = policy.risk_thresholds
     seller = policy.seller
     addresses = list(Address.objects.filter(user_id=seller.user_id))
     sku_id = evidence.line.sku_id if evidence.kind == ORDER and evidence.line else None
     return Risk(
-        thresholds=policy.risk_thresholds,
+        thresholds=thresholds,
         seller_user_id=seller.user_id,
         seller_username=seller.user.get_username(),
         seller_phones=frozenset(normalise_text(a.phone) for a in addresses),
@@ -238,6 +253,7 @@ def risk_facts(policy: Policy, evidence: Evidence) -> Risk:
         evidence_list_price=list_price_at(sku_id, evidence.created_at)
         if sku_id is not None and evidence.created_at is not None
         else None,
+        evidence_claimants=_evidence_claimants(evidence, filed_at, thresholds.shared_evidence_hours),
     )
 
 
@@ -254,5 +270,5 @@ def claim_facts(claim: Claim) -> Facts:
         other_claim_active=Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES)
         .exclude(pk=claim.pk)
         .exists(),
-        risk=risk_facts(policy, evidence),
+        risk=risk_facts(policy, evidence, claim.filed_at),
     )

@@ -79,6 +79,14 @@ def _linked_account(f: Facts, amount_fen: int) -> dict[str, Any] | None:
     return None
 
 
+def _shared_evidence(f: Facts, amount_fen: int) -> dict[str, Any] | None:
+    """One evidence order cited by the claims of several buyers within the product's hours."""
+    thresholds, claimants = f.risk.thresholds, f.risk.evidence_claimants
+    if f.evidence.kind != ORDER or claimants < thresholds.shared_evidence_claims:
+        return None
+    return {"number": f.evidence.number, "claimants": claimants, "hours": thresholds.shared_evidence_hours}
+
+
 LINK_WORDS: dict[str, Promise] = {
     "account": _("举证订单由商家本人的账号下单(%(value)s)。"),
     "phone": _("举证订单的收货手机号与商家的联系电话相同(%(value)s)。"),
@@ -109,6 +117,12 @@ REVIEW_RULES: list[ReviewRule] = [
         _("举证价格只存在了很短时间,需人工核实。"),
         _brief_price,
         _("售价 %(price_fen)s 只持续了 %(minutes)s 分钟(阈值 %(limit)s 分钟)就改回 %(next_price_fen)s。"),
+    ),
+    ReviewRule(
+        "shared_evidence",
+        _("同一举证订单被多个买家用于理赔,需人工核实。"),
+        _shared_evidence,
+        _("举证订单 %(number)s 在 %(hours)s 小时内被 %(claimants)s 个买家的理赔引用。"),
     ),
     ReviewRule(
         "linked_account",

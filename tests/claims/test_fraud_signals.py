@@ -155,3 +155,61 @@ def test_a_buyer_unrelated_to_the_seller_is_approved(world, place_evidence):
     claim = claim_decided(world, order, place_evidence())
 
     assert (claim.state, claim.review_reasons) == (ClaimState.APPROVED, [])
+
+
+# --- shared evidence: one evidence order cited by several buyers within the product's hours ----
+
+
+def cite(world, buyer, order, evidence) -> Claim:
+    """Another buyer cites alice's evidence order for their own purchase (refused: not theirs)."""
+    claim = claim_decided(world, order, evidence, buyer=buyer)
+    assert claim.state == ClaimState.REJECTED
+    return claim
+
+
+@pytest.fixture
+def three_buyers(world, mallory, mallory_address):
+    orders = {
+        "alice": world.buy(),
+        "bob": world.buy(world.bob),
+        "mallory": world.buy(mallory, address=mallory_address),
+    }
+    world.end_campaign()
+    policy_windows_advance()
+    sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
+    return orders
+
+
+def test_an_evidence_order_cited_by_three_buyers_goes_to_review(world, mallory, three_buyers, place_evidence):
+    evidence = place_evidence()
+    cite(world, world.bob, three_buyers["bob"], evidence)
+    cite(world, mallory, three_buyers["mallory"], evidence)
+
+    claim = claim_decided(world, three_buyers["alice"], evidence)
+
+    assert (claim.state, claim.review_reasons) == (ClaimState.IN_REVIEW, ["shared_evidence"])
+    values = compared(claim)["shared_evidence"]
+    assert values == {"number": evidence.number, "claimants": 3, "hours": 24}
+    assert evidence.number in rules.review_detail("shared_evidence", values)
+
+
+def test_an_evidence_order_cited_by_fewer_buyers_is_approved(world, three_buyers, place_evidence):
+    evidence = place_evidence()
+    cite(world, world.bob, three_buyers["bob"], evidence)
+
+    claim = claim_decided(world, three_buyers["alice"], evidence)
+
+    assert (claim.state, claim.review_reasons) == (ClaimState.APPROVED, [])
+
+
+def test_citations_older_than_the_products_hours_do_not_count(world, mallory, three_buyers, place_evidence):
+    evidence = place_evidence()
+    old = [
+        cite(world, world.bob, three_buyers["bob"], evidence),
+        cite(world, mallory, three_buyers["mallory"], evidence),
+    ]
+    Claim.objects.filter(pk__in=[c.pk for c in old]).update(filed_at=F("filed_at") - timedelta(hours=25))
+
+    claim = claim_decided(world, three_buyers["alice"], evidence)
+
+    assert (claim.state, claim.review_reasons) == (ClaimState.APPROVED, [])
