@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims import reports
 from claims.models import Claim
+from claims.summaries.refresh import last_refreshed
 from core.admin import ReadOnlyInline, fen_column
 from insurance.admin import PolicyAdmin
 from insurance.models import Policy
@@ -113,6 +114,7 @@ def loss_report(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResp
         total=total,
         columns=reports.LOSS_COLUMNS,
         dimensions=[(key, d.label) for key, d in reports.DIMENSIONS.items()],
+        figures_as_of=last_refreshed(),
     )
 
 

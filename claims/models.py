@@ -203,6 +203,7 @@ from claims.summaries.models import (  # noqa: E402, F401
     CoverageTally,
     EffectTally,
     ItemSalesTally,
+    LossDayTally,
     OpenPolicyTally,
     SummaryState,
 )

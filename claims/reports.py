@@ -18,11 +18,12 @@ from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import Claim, ClaimState, Payout
-from claims.selectors import CLAIM_INSURER, PAYOUT_INSURER
+from claims.models import Claim, ClaimState
+from claims.selectors import CLAIM_INSURER
+from claims.summaries.models import LossDayTally
 from core.money import format_fen
-from insurance.models import Insurer, Premium, PremiumKind
-from insurance.selectors import POLICY_INSURER, fenced
+from insurance.models import Insurer
+from insurance.selectors import fenced, insurer_ids_of
 from orders.models import Campaign
 from shops.models import Platform, Seller
 
@@ -59,23 +60,23 @@ def _names(
 @dataclass(frozen=True)
 class Dimension:
     label: Any
-    path: str  # from a policy to the group's key
+    tally_key: str  # the group's key in the loss tallies
     names: Callable[[Iterable], dict]
 
 
 DIMENSIONS: dict[str, Dimension] = {
     "campaign": Dimension(
         _("聚划算活动"),
-        "coverage__campaign_item__campaign",
+        "campaign_id",
         _names(Campaign, lambda c: f"{c.name}({c.seller.name})", select=("seller",)),
     ),
-    "seller": Dimension(_("商家"), "seller", _names(Seller, str)),
+    "seller": Dimension(_("商家"), "seller_id", _names(Seller, str)),
     "platform": Dimension(
         _("平台"),
-        "order_line__order__shop__platform",
+        "platform",
         lambda keys: {key: str(Platform(key).label) for key in keys},
     ),
-    "insurer": Dimension(_("保险公司"), POLICY_INSURER, _names(Insurer, str)),
+    "insurer": Dimension(_("保险公司"), "insurer_id", _names(Insurer, str)),
 }
 
 
@@ -174,44 +175,35 @@ LOSS_CSV_COLUMNS = (
 
 def loss_rows(*, user: AbstractBaseUser, by: str, period: Period) -> list[LossRow]:
     """Premiums charged and refunded, and claims paid, per group of ``by`` over ``period``, for
-    the insurers ``user`` works for: two grouped queries and one for the groups' names.
+    the insurers ``user`` works for: one grouped query over the day tallies (the summaries, a
+    rollup every 30 s) and one for the groups' names.
 
     A premium counts on the day it moved; a payout on the day it was paid, with whatever a later
     refund clawed back from it.
     """
     dimension = DIMENSIONS[by]
-    premium_key, payout_key = f"policy__{dimension.path}", f"claim__policy__{dimension.path}"
-    premiums = (
-        fenced(Premium.objects.all(), user=user, insurer_path=f"policy__{POLICY_INSURER}")
-        .filter(period.filter("created_at"))
-        .values(premium_key)
-        .annotate(
-            policies=Count("pk", filter=Q(kind=PremiumKind.CHARGE)),
-            charged=Sum("amount_fen", filter=Q(kind=PremiumKind.CHARGE)),
-            refunded=Sum("amount_fen", filter=Q(kind=PremiumKind.REFUND)),
-        )
-        .order_by()
+    tallies = LossDayTally.objects.all()
+    insurer_ids = insurer_ids_of(user)
+    if insurer_ids is not None:
+        tallies = tallies.filter(insurer_id__in=insurer_ids)
+    if period.first:
+        tallies = tallies.filter(day__gte=period.first)
+    if period.last:
+        tallies = tallies.filter(day__lte=period.last)
+    key = dimension.tally_key
+    grouped = tallies.values(key).annotate(
+        policies=Sum("policies"),
+        charged=Sum("charged_fen"),
+        refunded=Sum("refunded_fen"),
+        claims=Sum("payouts"),
+        paid=Sum("paid_fen"),
+        clawed=Sum("clawed_fen"),
     )
-    payouts = (
-        fenced(Payout.objects.all(), user=user, insurer_path=PAYOUT_INSURER)
-        .filter(period.filter("created_at"))
-        .values(payout_key)
-        .annotate(claims=Count("pk"), paid=Sum("amount_fen"), clawed=Sum("clawed_back_fen"))
-        .order_by()
-    )
-    figures: dict[Any, dict[str, int]] = defaultdict(dict)
-    for row in premiums:
-        figures[row[premium_key]].update(
-            policies=row["policies"], charged=row["charged"] or 0, refunded=row["refunded"] or 0
-        )
-    for row in payouts:
-        figures[row[payout_key]].update(
-            claims=row["claims"], paid=row["paid"] or 0, clawed=row["clawed"] or 0
-        )
+    figures = {row[key]: row for row in grouped.order_by()}
     names = dimension.names(figures)
     rows = [
         LossRow(
-            name=names.get(key, str(key)),
+            name=names.get(group, str(group)),
             policies=f.get("policies", 0),
             premiums_charged_fen=f.get("charged", 0),
             premiums_refunded_fen=f.get("refunded", 0),
@@ -219,7 +211,7 @@ def loss_rows(*, user: AbstractBaseUser, by: str, period: Period) -> list[LossRo
             payouts_fen=f.get("paid", 0),
             clawbacks_fen=f.get("clawed", 0),
         )
-        for key, f in figures.items()
+        for group, f in figures.items()
     ]
     return sorted(rows, key=lambda row: row.name)
 

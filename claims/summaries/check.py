@@ -18,6 +18,7 @@ from claims.summaries.models import (
     CoverageTally,
     EffectTally,
     ItemSalesTally,
+    LossDayTally,
     OpenPolicyTally,
     SummaryState,
 )
@@ -29,7 +30,11 @@ LIMIT = 100  # discrepancies listed per tally
 SHAPES: dict[type[models.Model], tuple[tuple[str, ...], tuple[str, ...]]] = {
     CoverageTally: (("block", "coverage_id", "metric", "key"), ("n", "fen", "seller_id", "campaign_id")),
     CoverageDayTally: (("block", "coverage_id", "day", "metric"), ("n", "fen", "seller_id")),
-    OpenPolicyTally: (("block", "coverage_id", "insured_fen"), ("n", "seller_id")),
+    OpenPolicyTally: (("block", "coverage_id", "insured_fen", "cap_fen"), ("n", "seller_id")),
+    LossDayTally: (
+        ("block", "day", "insurer_id", "campaign_id", "seller_id", "platform"),
+        ("policies", "charged_fen", "refunded_fen", "payouts", "paid_fen", "clawed_fen"),
+    ),
     ItemSalesTally: (("block", "campaign_item_id"), ("orders", "pieces", "paid_fen", "refunded_fen")),
     EffectTally: (("block", "seller_id", "covered"), ("placed", "paid")),
     BuyerTally: (
@@ -114,6 +119,7 @@ def summary_discrepancies() -> list[Discrepancy]:
             (CoverageTally, compute.coverage_tallies),
             (CoverageDayTally, compute.day_tallies),
             (OpenPolicyTally, compute.open_tallies),
+            (LossDayTally, compute.loss_tallies),
         ],
         everything.policy_blocks,
         recent.policy_blocks,

@@ -6,6 +6,7 @@ takes block numbers and returns model instances, unsaved, one per tally row.
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.db.models import (
     BigIntegerField,
@@ -30,10 +31,11 @@ from claims.summaries.models import (
     DayMetric,
     EffectTally,
     ItemSalesTally,
+    LossDayTally,
     OpenPolicyTally,
     TallyMetric,
 )
-from insurance.models import Coverage, Policy, PolicyState, Premium
+from insurance.models import Coverage, Policy, PolicyState, Premium, PremiumKind
 from orders.models import Order, OrderLine, OrderState
 
 OPEN_STATES = [PolicyState.PENDING, PolicyState.CLAIMABLE]
@@ -184,10 +186,65 @@ def open_tallies(blocks: list[int]) -> list[OpenPolicyTally]:
             coverage_id=row["coverage_id"],
             seller_id=row["seller_id"],
             insured_fen=row["insured_fen"],
+            cap_fen=row["per_claim_cap_fen"] or 0,
             n=row["n"],
         )
-        for row in policies.values("block", "coverage_id", "seller_id", "insured_fen").annotate(n=Count("pk"))
+        for row in policies.values(
+            "block", "coverage_id", "seller_id", "insured_fen", "per_claim_cap_fen"
+        ).annotate(n=Count("pk"))
     ]
+
+
+# The loss report's dimensions, from a policy (claims.reports groups by the same).
+LOSS_KEYS = {
+    "insurer": "insurer_id",
+    "campaign": "coverage__campaign_item__campaign_id",
+    "seller": "seller_id",
+    "platform": "order_line__order__shop__platform",
+}
+
+
+def loss_tallies(blocks: list[int]) -> list[LossDayTally]:
+    rows: dict[tuple, LossDayTally] = {}
+
+    def tally(row: dict) -> LossDayTally:
+        key = (row["block"], row["day"], *(row[name] for name in LOSS_KEYS))
+        if key not in rows:
+            rows[key] = LossDayTally(
+                block=row["block"],
+                day=row["day"],
+                insurer_id=row["insurer"],
+                campaign_id=row["campaign"],
+                seller_id=row["seller"],
+                platform=row["platform"],
+            )
+        return rows[key]
+
+    def grouped(queryset, policy: str) -> Any:
+        keys = {name: F(f"{policy}{path}") for name, path in LOSS_KEYS.items()}
+        blocked = queryset.filter(in_blocks(f"{policy}id", blocks))
+        return blocked.annotate(block=block_of(f"{policy}id"), day=TruncDate("created_at")).values(
+            "block", "day", **keys
+        )
+
+    charge, refund = Q(kind=PremiumKind.CHARGE), Q(kind=PremiumKind.REFUND)
+    for row in grouped(Premium.objects.all(), "policy__").annotate(
+        n=Count("pk", filter=charge),
+        charged=Sum("amount_fen", filter=charge),
+        refunded=Sum("amount_fen", filter=refund),
+    ):
+        found = tally(row)
+        found.policies += row["n"]
+        found.charged_fen += row["charged"] or 0
+        found.refunded_fen += row["refunded"] or 0
+    for row in grouped(Payout.objects.all(), "claim__policy__").annotate(
+        n=Count("pk"), paid=Sum("amount_fen"), clawed=Sum("clawed_back_fen")
+    ):
+        found = tally(row)
+        found.payouts += row["n"]
+        found.paid_fen += row["paid"] or 0
+        found.clawed_fen += row["clawed"] or 0
+    return list(rows.values())
 
 
 # --- orders: one block is 10,000 order ids ------------------------------------------------------

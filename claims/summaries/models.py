@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from insurance.models import Coverage
+from insurance.models import Coverage, Insurer
 from orders.models import Campaign, CampaignItem
-from shops.models import Seller
+from shops.models import Platform, Seller
 
 # Consecutive primary keys summarised together: small enough to rebuild in milliseconds,
 # large enough that a seller's million policies are a hundred blocks.
@@ -84,14 +84,16 @@ class CoverageDayTally(models.Model):
 
 
 class OpenPolicyTally(models.Model):
-    """Per block of policies, coverage and insured amount: the policies that may still pay out
-    (pending or claimable). Exposure is ``Σ n × min(insured × drop, cap)``, exact to the fen
-    for any drop, because each row holds one insured amount."""
+    """Per block of policies, coverage, insured amount and per-claim cap: the policies that may
+    still pay out (pending or claimable). Exposure is ``Σ n × min(insured × drop, cap)``, exact
+    to the fen for any drop, because each row holds one insured amount and one cap (the cap each
+    policy copied from its product at issue; 0 when it has none)."""
 
     block = models.IntegerField()
     coverage = models.ForeignKey(Coverage, on_delete=models.CASCADE, related_name="+")
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
     insured_fen = models.BigIntegerField()
+    cap_fen = models.BigIntegerField(default=0)  # the policies' per-claim cap; 0: none
     n = models.BigIntegerField(default=0)
 
     class Meta:
@@ -99,12 +101,47 @@ class OpenPolicyTally(models.Model):
         verbose_name_plural = _("在保保单汇总")
         constraints = [
             models.UniqueConstraint(
-                fields=["block", "coverage", "insured_fen"], name="open_policy_tally_once"
+                fields=["block", "coverage", "insured_fen", "cap_fen"], name="open_policy_tally_once"
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.block}/{self.coverage_id} {self.insured_fen}×{self.n}"
+
+
+class LossDayTally(models.Model):
+    """Per block of policies, day (Asia/Shanghai) and the insurer's report dimensions (insurer,
+    campaign, seller, platform): premiums charged and refunded on that day, and payouts made on
+    that day with what later refunds clawed back from them. The loss report adds these up."""
+
+    block = models.IntegerField()
+    day = models.DateField()
+    insurer = models.ForeignKey(Insurer, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    policies = models.BigIntegerField(default=0)  # premiums charged (one per policy)
+    charged_fen = models.BigIntegerField(default=0)
+    refunded_fen = models.BigIntegerField(default=0)
+    payouts = models.BigIntegerField(default=0)
+    paid_fen = models.BigIntegerField(default=0)
+    clawed_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("赔付率汇总")
+        verbose_name_plural = _("赔付率汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["block", "day", "insurer", "campaign", "seller", "platform"],
+                name="loss_day_tally_once",
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.block}/{self.day} {self.insurer_id}/{self.campaign_id} {self.charged_fen} {self.paid_fen}"
+        )
 
 
 class ItemSalesTally(models.Model):

@@ -150,6 +150,19 @@ def _open(seller: Seller):
     )
 
 
+def seller_exposure(*, seller: Seller, drop_bp: int) -> dict[str, int]:
+    """= insurance.selectors.seller_exposure: what the seller's open policies would pay if every
+    price fell by ``drop_bp`` (万分之), Σ min(insured × drop, cap) rounded down per policy."""
+    found = {"policies": 0, "insured_fen": 0, "exposure_fen": 0}
+    for row in _open(seller).values("insured_fen", "cap_fen").annotate(n=Sum("n")):
+        per_policy = row["insured_fen"] * drop_bp // 10_000
+        capped = min(per_policy, row["cap_fen"]) if row["cap_fen"] else per_policy
+        found["policies"] += row["n"]
+        found["insured_fen"] += row["n"] * row["insured_fen"]
+        found["exposure_fen"] += row["n"] * capped
+    return found
+
+
 def open_policies_by_spec(seller: Seller) -> dict[tuple[int, str], dict[str, int]]:
     """= insurance.selectors.open_policies_by_spec (the insured line's SKU is its campaign
     item's SKU)."""

@@ -34,6 +34,7 @@ from claims.summaries.models import (
     CoverageTally,
     EffectTally,
     ItemSalesTally,
+    LossDayTally,
     OpenPolicyTally,
     SummaryState,
 )
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 STATE = "tallies"
 BUYERS_PER_QUERY = 1_000
-POLICY_TALLIES = (CoverageTally, CoverageDayTally, OpenPolicyTally)
+POLICY_TALLIES = (CoverageTally, CoverageDayTally, OpenPolicyTally, LossDayTally)
 ORDER_TALLIES = (ItemSalesTally, EffectTally)
 ALL_TALLIES = (*POLICY_TALLIES, *ORDER_TALLIES, BuyerTally, BuyerBlockTally)
 
@@ -139,6 +140,7 @@ def _rewrite_policy_blocks(blocks: set[int]) -> None:
         CoverageTally.objects.bulk_create(compute.coverage_tallies(chunk), batch_size=2_000)
         CoverageDayTally.objects.bulk_create(compute.day_tallies(chunk), batch_size=2_000)
         OpenPolicyTally.objects.bulk_create(compute.open_tallies(chunk), batch_size=2_000)
+        LossDayTally.objects.bulk_create(compute.loss_tallies(chunk), batch_size=2_000)
 
 
 def _rewrite_order_blocks(blocks: set[int]) -> None:

@@ -20,6 +20,7 @@ from claims.summaries.models import (
     CoverageTally,
     EffectTally,
     ItemSalesTally,
+    LossDayTally,
     OpenPolicyTally,
     TallyMetric,
 )
@@ -39,6 +40,7 @@ TALLIES = (
     CoverageTally,
     CoverageDayTally,
     OpenPolicyTally,
+    LossDayTally,
     ItemSalesTally,
     EffectTally,
     BuyerTally,
@@ -85,11 +87,17 @@ def _same_figures(seller) -> None:
     items = list(CampaignItem.objects.values_list("pk", flat=True))
     assert read.campaign_item_sales(items) == raw_orders.campaign_item_sales(items)
     assert read.premiums_by_item(items) == raw_insurance.premiums_by_item(items)
+    for drop_bp in (1, 1_000, 5_000, 10_000):  # the cap binds on some policies from 5,000 up
+        exposure = read.seller_exposure(seller=seller, drop_bp=drop_bp)
+        assert exposure == raw_insurance.seller_exposure(seller=seller, drop_bp=drop_bp)
 
 
 def test_the_summaries_equal_the_raw_figures(book):
+    book.buy(book.bob, quantity=3)  # an open policy under the capped terms
     refresh_tallies()
     _same_figures(book.seller)
+    caps = set(OpenPolicyTally.objects.values_list("cap_fen", flat=True))
+    assert caps == {0, 2_000}  # open policies issued with and without the product's cap
     figures = read.SellerFigures(book.seller)
     # The book is as varied as it says.
     assert {ClaimState.PAID, ClaimState.IN_REVIEW} <= set(figures.claim_counts())

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
+from claims.summaries.read import seller_exposure
 from insurance.models import Coverage, SellerDecision
-from insurance.selectors import seller_exposure
 from insurance.services import coverage_turn_off
 from shops.models import Coupon
 from tests.factories import CampaignItemFactory, InsuranceProductFactory, SellerFactory, SkuFactory

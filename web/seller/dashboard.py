@@ -20,15 +20,13 @@ from claims.summaries.read import (
     coverage_effect,
     seller_claim_rates,
     seller_claims_per_day,
+    seller_exposure,
 )
 from claims.summaries.refresh import last_refreshed
 from core.errors import ServiceError
 from core.money import format_fen
 from insurance import services, terms
 from insurance.models import PolicyState
-
-# Exposure reads the open policies themselves: each carries its own cap, copied at issue.
-from insurance.selectors import seller_exposure
 from orders.models import Campaign, CampaignState
 from shops.selectors import shops_for_seller
 from web.access import seller_required
