@@ -14,8 +14,10 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -33,6 +35,7 @@ from core.admin import (
 )
 from core.errors import ServiceError
 from core.money import format_fen
+from core.selectors import audit_history
 from insurance.admin import INSURER_FILTER, InsurerFenced
 from insurance.selectors import insurer_ids_of
 from orders.models import Order, OrderLine
@@ -184,10 +187,12 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
                 )
             },
         ),
-        (_("判责明细"), {"fields": ("checks_display",)}),
+        # What a reviewer decides on comes first: why it is here, then the two orders side by
+        # side, with the decision buttons right under them (change_form.html).
         (_("转人工原因"), {"fields": ("review_reasons_display",)}),
-        (_("投保订单与举证订单"), {"fields": ("orders_display",)}),
+        (_("投保订单与举证订单"), {"fields": ("orders_display",), "classes": ("baojia-compare",)}),
         (_("赔付"), {"fields": ("compensation_display",)}),
+        (_("判责明细"), {"fields": ("checks_display",)}),
         (_("审计记录"), {"fields": ("audit_history_display",)}),
     )
 
@@ -196,6 +201,22 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
     insurer_link = related_column("policy__insurer", _("保险公司"))
     decided_by_link = related_column("decided_by", _("审核人"))
     compensation = fen_column("compensation_fen", _("赔付金额"))
+
+    # The review queue (the state filter on 待人工审核): what a reviewer reads, all of it inside
+    # 1280 px, the longest wait first.
+    review_list_display = ("number", "buyer_link", "compensation", "review_summary", "waiting_since")
+
+    @staticmethod
+    def _is_review_queue(request: HttpRequest) -> bool:
+        return request.GET.get(ClaimStateFilter.parameter_name) == ClaimState.IN_REVIEW
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        return self.review_list_display if self._is_review_queue(request) else self.list_display
+
+    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
+        return (
+            ("review_started_at", "pk") if self._is_review_queue(request) else super().get_ordering(request)
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return (
@@ -232,9 +253,28 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
         ]
         return render_to_string("admin/claims/claim/checks.html", {"checks": checks})
 
+    @admin.display(description=_("等待自"), ordering="review_started_at")
+    def waiting_since(self, obj: Claim) -> str:
+        if obj.review_started_at is None:
+            return "—"
+        return format_html(
+            "{}<br><small>{}</small>",
+            date_format(timezone.localtime(obj.review_started_at), "SHORT_DATETIME_FORMAT"),
+            _("已等待 %(time)s") % {"time": timesince(obj.review_started_at)},
+        )
+
     @admin.display(description=_("转人工原因"))
     def review_reasons_display(self, obj: Claim) -> str:
-        reasons = [{"code": code, "message": rules.review_message(code)} for code in obj.review_reasons or []]
+        # The values each reason compared are kept with the decision that sent the claim here.
+        compared: dict[str, Any] = {}
+        for event in audit_history(obj).order_by("-pk"):
+            if isinstance(event.data, dict) and "review" in event.data:
+                compared = event.data["review"] or {}
+                break
+        reasons = [
+            {"message": rules.review_message(code), "detail": rules.review_detail(code, compared.get(code))}
+            for code in obj.review_reasons or []
+        ]
         return render_to_string("admin/claims/claim/review_reasons.html", {"reasons": reasons})
 
     @admin.display(description=_("投保订单与举证订单"))

@@ -8,12 +8,13 @@ leaves the rest empty, and the checks that do not apply to it say so (``Check.ki
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from claims.models import ACTIVE_STATES, Claim
 from insurance.models import Policy, PolicyState
-from orders.models import Order, OrderLine
-from shops.models import PriceRecord
+from insurance.terms import RISK_DEFAULTS, RiskThresholds
+from orders.models import Address, Order, OrderLine, normalise_text
+from shops.models import PriceRecord, PriceSource
 
 ORDER = "order"  # the evidence kind of an evidence order (举证订单)
 RECORD = "record"  # the platform's own price record (成交价记录): 一键理赔 and 自动理赔
@@ -58,6 +59,7 @@ class EvidenceLine:
     specs_key: str
     quantity: int
     paid_fen: int
+    sku_id: int | None = None  # the SKU bought (an evidence order's line)
 
 
 @dataclass(frozen=True)
@@ -76,12 +78,40 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class ListPrice:
+    """A SKU's list price from the change that set it to the change that ended it (if one has)."""
+
+    price_fen: int
+    set_at: datetime
+    ended_at: datetime | None = None
+    next_price_fen: int | None = None
+
+
+@dataclass(frozen=True)
+class Risk:
+    """What the fraud signals (风控) read beyond the claim: the policy's thresholds, who the seller
+    is, and how long the evidence's price stood. Unknown facts are empty, and no signal fires on them."""
+
+    thresholds: RiskThresholds = RISK_DEFAULTS
+    seller_user_id: int | None = None
+    seller_username: str = ""
+    # The seller's own shipping contacts (their addresses as a buyer), normalised as orders are.
+    seller_phones: frozenset[str] = frozenset()
+    seller_addresses: frozenset[str] = frozenset()
+    evidence_list_price: ListPrice | None = None
+    # Different buyers whose claims cited this evidence order within the shared-evidence hours
+    # before this claim was filed (this claim's buyer included).
+    evidence_claimants: int = 0
+
+
+@dataclass(frozen=True)
 class Facts:
     insured: Insured
     evidence: Evidence
     claimant_id: int
     filed_at: datetime | None = None  # None before filing: hints run the evidence checks only
     other_claim_active: bool = False  # the policy has another claim in flight or paid
+    risk: Risk = Risk()
 
 
 def insured_facts(policy: Policy, line: OrderLine | None = None) -> Insured:
@@ -136,6 +166,7 @@ def order_evidence(
             specs_key=line.sku.specs_key,
             quantity=line.quantity,
             paid_fen=line.paid_fen,
+            sku_id=line.sku_id,
         ),
         used_elsewhere=used_elsewhere,
     )
@@ -180,16 +211,64 @@ def _order_or_record(claim: Claim, insured: Insured) -> Evidence:
     return evidence
 
 
+def list_price_at(sku_id: int, at: datetime) -> ListPrice | None:
+    """The SKU's list price at ``at``, as its price changes recorded it (None before any change)."""
+    changes = PriceRecord.objects.filter(sku_id=sku_id, source=PriceSource.LIST_PRICE)
+    current = changes.filter(observed_at__lte=at).order_by("-observed_at", "-pk").first()
+    if current is None:
+        return None
+    after = changes.filter(observed_at__gt=at).order_by("observed_at", "pk").first()
+    return ListPrice(
+        price_fen=current.unit_price_fen,
+        set_at=current.observed_at,
+        ended_at=after.observed_at if after else None,
+        next_price_fen=after.unit_price_fen if after else None,
+    )
+
+
+def _evidence_claimants(evidence: Evidence, filed_at: datetime | None, hours: int) -> int:
+    if evidence.kind != ORDER or filed_at is None:
+        return 0
+    cited = Claim.objects.filter(
+        evidence_order_number=evidence.number,
+        filed_at__gte=filed_at - timedelta(hours=hours),
+        filed_at__lte=filed_at,
+    )
+    return cited.values("buyer_id").distinct().count()
+
+
+def risk_facts(policy: Policy, evidence: Evidence, filed_at: datetime | None = None) -> Risk:
+    """The fraud signals' facts: the seller's addresses, the evidence SKU's list price and who
+    else cited the evidence order (two to four queries)."""
+    thresholds = policy.risk_thresholds
+    seller = policy.seller
+    addresses = list(Address.objects.filter(user_id=seller.user_id))
+    sku_id = evidence.line.sku_id if evidence.kind == ORDER and evidence.line else None
+    return Risk(
+        thresholds=thresholds,
+        seller_user_id=seller.user_id,
+        seller_username=seller.user.get_username(),
+        seller_phones=frozenset(normalise_text(a.phone) for a in addresses),
+        seller_addresses=frozenset(normalise_text(f"{a.region} {a.detail}") for a in addresses),
+        evidence_list_price=list_price_at(sku_id, evidence.created_at)
+        if sku_id is not None and evidence.created_at is not None
+        else None,
+        evidence_claimants=_evidence_claimants(evidence, filed_at, thresholds.shared_evidence_hours),
+    )
+
+
 def claim_facts(claim: Claim) -> Facts:
     """Everything a filed claim is decided on: three queries besides what the claim loaded."""
     policy = claim.policy
     insured = insured_facts(policy)
+    evidence = _order_or_record(claim, insured)
     return Facts(
         insured=insured,
-        evidence=_order_or_record(claim, insured),
+        evidence=evidence,
         claimant_id=claim.buyer_id,
         filed_at=claim.filed_at,
         other_claim_active=Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES)
         .exclude(pk=claim.pk)
         .exists(),
+        risk=risk_facts(policy, evidence, claim.filed_at),
     )

@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from claims.facts import ORDER, RECORD, Facts, insured_facts, order_evidence
+from claims.review_rules import REVIEW_RULES, review_detail, review_message  # noqa: F401 - one place to read
 from core.money import format_fen
 from insurance.models import Policy
 from orders.models import OrderLine, OrderState
@@ -363,43 +364,6 @@ def check_message(check: dict[str, Any]) -> str:
         return text % params
     except (KeyError, TypeError, ValueError):
         return text
-
-
-# --- review reasons: a claim that passes every check but needs a person first -----------------
-#
-# Each returns the values it compared when staff must look (None when they need not). Add a
-# reason by adding a ``ReviewRule`` to ``REVIEW_RULES``.
-
-
-@dataclass(frozen=True)
-class ReviewRule:
-    code: str
-    message: Promise
-    # (facts, compensation in fen) → the values compared when staff must look, else None
-    test: Callable[[Facts, int], dict[str, Any] | None]
-
-
-def _above_threshold(f: Facts, amount_fen: int) -> dict[str, Any] | None:
-    threshold = f.insured.review_threshold_fen
-    if threshold is None or amount_fen <= threshold:
-        return None
-    return {"amount_fen": amount_fen, "threshold_fen": threshold}
-
-
-def _steep_drop(f: Facts, _amount_fen: int) -> dict[str, Any] | None:
-    evidence, paid = f.evidence.line.paid_fen, f.insured.paid_fen
-    return {"evidence_fen": evidence, "paid_fen": paid} if evidence * 2 < paid else None
-
-
-REVIEW_RULES: list[ReviewRule] = [
-    ReviewRule("amount_above_threshold", _("赔付金额超过人工审核阈值。"), _above_threshold),
-    ReviewRule("steep_drop", _("降价幅度超过一半,需人工核实。"), _steep_drop),
-]
-REVIEW_MESSAGES: dict[str, Promise] = {rule.code: rule.message for rule in REVIEW_RULES}
-
-
-def review_message(code: str) -> str:
-    return force_str(REVIEW_MESSAGES.get(code, code))
 
 
 def evidence_hints(

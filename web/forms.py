@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ServiceError
+from core.errors import InvalidInput, ServiceError
 from core.money import parse_yuan
+from core.numbers import MAX_ID, parse_int
 
 
 class YuanField(forms.CharField):
@@ -30,6 +31,40 @@ class YuanField(forms.CharField):
             return parse_yuan(text)
         except ServiceError as error:
             raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number typed with ASCII digits, read by ``core.numbers.parse_int``: ``1.5``,
+    ``1.0`` and full-width ``１`` are refused with its message (Django's own field reads the last
+    two as 1). The bounds stay Django's validators, so the widget carries them too."""
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str):
+            value = value.strip()
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_int(value)
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A choice of one row by its id, the id read strictly first (``core.numbers``): ``"１"`` or
+    ``"7.0"`` is refused as not a whole number rather than looked up as 1 or 7."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or isinstance(value, self.queryset.model):
+            return super().to_python(value)
+        try:
+            parse_int(value.strip() if isinstance(value, str) else value, min_value=1, max_value=MAX_ID)
+        except InvalidInput as error:
+            if error.code == "out_of_range":
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                ) from None
+            raise forms.ValidationError(error.message, code=error.code) from None
+        return super().to_python(value)
 
 
 class ServiceErrorFormMixin:

@@ -14,6 +14,9 @@ from urllib.parse import urlencode
 
 from django.db.models import Model, Q, QuerySet
 
+from core.errors import InvalidInput
+from core.numbers import parse_int
+
 OLDER, NEWER = "older", "newer"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -26,7 +29,7 @@ def _encode(value: Any) -> str:
 
 
 def _decode(text: str, *, is_time: bool) -> Any:
-    number = int(text)  # ValueError on anything else
+    number = parse_int(text)  # InvalidInput on anything else, "１" included
     return EPOCH + number * MICROSECOND if is_time else number
 
 
@@ -81,7 +84,7 @@ def _parse(queryset: QuerySet, keys: tuple[str, ...], text: str | None) -> tuple
             _decode(part, is_time=f.get_internal_type() == "DateTimeField")
             for part, f in zip(parts, fields, strict=True)
         )
-    except (ValueError, OverflowError):
+    except (InvalidInput, OverflowError):
         return None  # a cursor we did not write: show the first page
 
 

@@ -20,6 +20,7 @@ from alipay.services import balance_top_up
 from claims.models import Claim
 from core.errors import ServiceError
 from core.money import format_fen
+from core.numbers import id_or_none
 from insurance.models import Policy
 from orders.models import Order
 from shops.selectors import seller_of
@@ -30,8 +31,9 @@ PAGE_SIZE = 30
 
 
 def _parse(reference: str) -> tuple[str, int] | None:
-    label, _sep, pk = reference.partition(":")
-    return (label, int(pk)) if pk.isdigit() else None
+    label, _sep, text = reference.partition(":")
+    pk = id_or_none(text)
+    return None if pk is None else (label, pk)
 
 
 def reference_links(user: Any, entries: list[Entry]) -> None:

@@ -95,7 +95,7 @@ def test_a_cursor_we_did_not_write_shows_the_first_page(world, alice_client, mon
     monkeypatch.setattr("web.buyer.orders.PAGE_SIZE", 2)
     _place(world, 3)
     first = alice_client.get(reverse("orders:mine")).content.decode()
-    for junk in ("x", "1_2_3", "99999999999999999999999999_1", ""):
+    for junk in ("x", "1_2_3", "99999999999999999999999999_1", "", "１_１"):
         page = alice_client.get(reverse("orders:mine"), {"older": junk}).content.decode()
         assert re.findall(r'data-order="([^"]+)"', page) == re.findall(r'data-order="([^"]+)"', first)
 

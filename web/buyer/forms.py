@@ -12,12 +12,12 @@ from orders.selectors import addresses_for
 from orders.services import MAX_QUANTITY, order_quote
 from shops.models import Coupon, Sku
 from shops.selectors import coupons_usable
-from web.forms import ServiceErrorFormMixin
+from web.forms import IdChoiceField, ServiceErrorFormMixin, WholeNumberField
 
 COUPON_CODES = ("coupon_not_applicable", "coupon_expired", "coupon_min_spend")
 
 
-class CouponChoiceField(forms.ModelChoiceField):
+class CouponChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Coupon) -> str:
         if obj.min_spend_fen:
             return str(
@@ -34,11 +34,9 @@ class CouponChoiceField(forms.ModelChoiceField):
 class CheckoutForm(ServiceErrorFormMixin, forms.Form):
     """One SKU, a quantity, an address and the coupons: what ``order_quote``/``order_place`` take."""
 
-    sku = forms.ModelChoiceField(
-        queryset=Sku.objects.select_related("listing__shop"), widget=forms.HiddenInput
-    )
-    quantity = forms.IntegerField(label=_("数量"), min_value=1, max_value=MAX_QUANTITY, initial=1)
-    address = forms.ModelChoiceField(
+    sku = IdChoiceField(queryset=Sku.objects.select_related("listing__shop"), widget=forms.HiddenInput)
+    quantity = WholeNumberField(label=_("数量"), min_value=1, max_value=MAX_QUANTITY, initial=1)
+    address = IdChoiceField(
         queryset=None,
         label=_("收货地址"),
         widget=forms.RadioSelect,

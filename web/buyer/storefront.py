@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ServiceError
+from core.numbers import id_or_none
 from insurance.models import Coverage
 from insurance.selectors import storefront_campaign_items
 from orders import services
@@ -136,10 +137,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         options.append(
             {"sku": sku, "item": item, "coverage": Coverage.on_for(item), "upcoming": upcoming.get(sku.pk)}
         )
-    try:
-        chosen = int(request.GET.get("sku", ""))
-    except ValueError:
-        chosen = None
+    chosen = id_or_none(request.GET.get("sku"))
     if chosen not in {option["sku"].pk for option in options}:
         chosen = options[0]["sku"].pk
     return render(
@@ -157,10 +155,10 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _checkout_form(request: HttpRequest, data: Any) -> tuple[CheckoutForm, Sku]:
-    try:
-        sku = Sku.objects.select_related("listing__shop", "listing__product").get(pk=int(data.get("sku", "")))
-    except (ValueError, Sku.DoesNotExist):
-        raise Http404 from None
+    sku_id = id_or_none(data.get("sku"))
+    if sku_id is None:
+        raise Http404
+    sku = get_object_or_404(Sku.objects.select_related("listing__shop", "listing__product"), pk=sku_id)
     form = CheckoutForm(data, buyer=request.user, sku=sku, now=timezone.now())
     return form, sku
 

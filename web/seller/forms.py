@@ -5,13 +5,13 @@ from django.utils.translation import gettext_lazy as _
 
 from shops.models import Seller, Shop
 from shops.selectors import shops_for_seller, skus_for_seller
-from web.forms import IdempotentForm, ServiceErrorFormMixin, YuanField
+from web.forms import IdChoiceField, IdempotentForm, ServiceErrorFormMixin, WholeNumberField, YuanField
 
 
 class SkuPriceForm(ServiceErrorFormMixin, forms.Form):
     """The seller sets a SKU's list price (this is how later price drops happen)."""
 
-    sku = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    sku = IdChoiceField(queryset=None, widget=forms.HiddenInput)
     price = YuanField(label=_("新售价(元)"))
 
     error_fields: ClassVar[dict[str, str]] = {"invalid_price": "price"}
@@ -21,7 +21,7 @@ class SkuPriceForm(ServiceErrorFormMixin, forms.Form):
         self.fields["sku"].queryset = skus_for_seller(seller)
 
 
-class ShopChoiceField(forms.ModelChoiceField):
+class ShopChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Shop) -> str:
         return str(_("%(name)s(%(platform)s)") % {"name": obj.name, "platform": obj.get_platform_display()})
 
@@ -31,7 +31,7 @@ class CouponForm(ServiceErrorFormMixin, forms.Form):
     name = forms.CharField(label=_("名称"), max_length=100)
     amount = YuanField(label=_("优惠金额(元)"))
     min_spend = YuanField(label=_("使用门槛(元)"), required=False, help_text=_("不填表示无门槛"))
-    valid_days = forms.IntegerField(label=_("有效天数"), min_value=1, max_value=365, initial=7)
+    valid_days = WholeNumberField(label=_("有效天数"), min_value=1, max_value=365, initial=7)
 
     error_fields: ClassVar[dict[str, str]] = {
         "invalid_amount": "amount",
@@ -56,4 +56,4 @@ class DepositForm(ServiceErrorFormMixin, IdempotentForm):
 class ExposureForm(forms.Form):
     """If prices fell by this much, what would the open policies pay?"""
 
-    drop = forms.IntegerField(label=_("降价幅度(%)"), min_value=1, max_value=100, initial=10)
+    drop = WholeNumberField(label=_("降价幅度(%)"), min_value=1, max_value=100, initial=10)
