@@ -123,7 +123,8 @@ class Claim(models.Model):
             models.Index(fields=["-filed_at", "-id"], name="claim_newest"),
             # The review queue and each state's tab; the sweep's "submitted before" too.
             models.Index(fields=["state", "-filed_at", "-id"], name="claim_state_newest"),
-            models.Index(fields=["state", "review_started_at"], name="claim_state_review_started"),
+            # The review queue, longest wait first (its id breaks ties): read in order, 50 at a time.
+            models.Index(fields=["state", "review_started_at", "id"], name="claim_review_queue"),
             # Settlement marks a batch by its paid_at and finds it again through this index.
             models.Index(fields=["state", "paid_at"]),
             # Settlement's queue, oldest first: only approved claims are in it, so paying a claim
