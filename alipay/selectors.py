@@ -9,11 +9,6 @@ from django.db.models.functions import Coalesce
 from alipay.models import Account, AccountKind, Entry, Transfer
 
 
-def buyer_balance_fen(user: AbstractBaseUser) -> int:
-    account = Account.objects.filter(user=user, kind=AccountKind.BUYER).only("balance_fen").first()
-    return account.balance_fen if account else 0
-
-
 def entries_for_user(user: AbstractBaseUser, kind: str = AccountKind.BUYER) -> QuerySet[Entry]:
     return (
         Entry.objects.filter(account__user=user, account__kind=kind)

@@ -9,8 +9,8 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alipay.errors import refusal
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
-from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.numbers import require_int
 
@@ -25,10 +25,6 @@ MAX_TOP_UP_FEN = 10**10
 # Sellers' balances may go negative after an after-sales refund (the platform recovers the
 # debt from later sales); buyers' balances and deposits never may.
 USER_ACCOUNTS_ALLOWED_NEGATIVE = {AccountKind.SELLER}
-
-
-class InsufficientBalance(ServiceError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -78,11 +74,11 @@ def insurer_account(*, code: str, name: str) -> Account:
 
 def _validate(spec: TransferSpec) -> None:
     if not spec.legs or any(leg.amount_fen == 0 for leg in spec.legs):
-        raise InvalidInput("invalid_transfer", _("转账分录不能为空或为零。"))
+        raise refusal("invalid_transfer:empty_leg")
     if sum(leg.amount_fen for leg in spec.legs) != 0:
-        raise InvalidInput("unbalanced_transfer", _("复式记账:借贷必须相等。"))
+        raise refusal("unbalanced_transfer")
     if len({leg.account.pk for leg in spec.legs}) != len(spec.legs):
-        raise InvalidInput("invalid_transfer", _("同一账户在一笔转账中只能出现一次。"))
+        raise refusal("invalid_transfer:repeated_account")
 
 
 def _apply(deltas: dict[int, int]) -> None:
@@ -90,9 +86,8 @@ def _apply(deltas: dict[int, int]) -> None:
     accounts = Account.objects.select_for_update().filter(pk__in=deltas).order_by("pk")
     for account in accounts.only("pk", "balance_fen", "allow_negative", "kind"):
         if not account.allow_negative and account.balance_fen + deltas[account.pk] < 0:
-            raise InsufficientBalance(
+            raise refusal(
                 "insufficient_balance",
-                _("%(account)s余额不足。"),
                 account=AccountKind(account.kind).label,
             )
     if len(deltas) == 1:
@@ -112,7 +107,7 @@ def transfer_post(
     spec = TransferSpec(key=key, kind=kind, legs=legs, memo=memo, reference=reference)
     _validate(spec)
     if kind not in TransferKind.values:
-        raise InvalidInput("invalid_transfer", _("未知的转账类型。"))
+        raise refusal("invalid_transfer:unknown_kind")
     with transaction.atomic():
         existing = Transfer.objects.filter(key=key).first()
         if existing:
@@ -135,8 +130,7 @@ def check_top_up_amount(amount_fen: object) -> None:
         amount_fen,
         min_value=1,
         max_value=MAX_TOP_UP_FEN,
-        code="invalid_amount",
-        message=_("充值金额必须是大于零的整数(分),且不超过一亿元。"),
+        error=refusal("invalid_amount"),
     )
 
 
@@ -164,7 +158,7 @@ def transfers_post_query(*, kind: str, rows_sql: str, params: Sequence, created_
     transfer key still refuses a repeat (the whole batch then rolls back).
     """
     if kind not in TransferKind.values:
-        raise InvalidInput("invalid_transfer", _("未知的转账类型。"))
+        raise refusal("invalid_transfer:unknown_kind")
     # Raw SQL gets no field conversion: store the time exactly as the ORM would.
     created_at = connection.ops.adapt_datetimefield_value(created_at or timezone.now())
     transfer, entry, account = Transfer._meta.db_table, Entry._meta.db_table, Account._meta.db_table

@@ -12,7 +12,7 @@ from django.db.models.functions import Concat, JSONObject
 from django.utils import timezone
 
 from claims.errors import ClaimRefused, refusal
-from claims.models import ACTIVE_STATES, Claim, ClaimSource, ClaimState, PriceDrop
+from claims.models import ACTIVE_STATES, Claim, ClaimAction, ClaimSource, ClaimState, PriceDrop
 from claims.notifications import tell_claim_filed
 from claims.services import _adjudicate_later
 from core.models import Preferences
@@ -61,7 +61,7 @@ def claim_file_from_drop(
             raise refusal("already_claimed") from None
         audit_record(
             subject=claim,
-            action="claim_file",
+            action=ClaimAction.FILE,
             actor=buyer if source == ClaimSource.ONE_CLICK else None,
             to_state=claim.state,
             data={"source": source, "price_record": drop.record_id, "unit_price_fen": drop.unit_price_fen},

@@ -16,7 +16,7 @@ from claims import rules
 from claims.decision import Decision, decide
 from claims.errors import refusal
 from claims.facts import claim_facts
-from claims.models import ACTIVE_STATES, Claim, ClaimState, Payout
+from claims.models import ACTIVE_STATES, Claim, ClaimAction, ClaimState, Payout
 from claims.notifications import tell_claim_decided, tell_claim_filed, tell_payouts
 from claims.selectors import claims_of_insurers
 from core.i18n import stored_text
@@ -83,7 +83,7 @@ def claim_file(*, order_line: OrderLine, evidence_order_number: str, buyer: Abst
             raise refusal("already_claimed") from None
         audit_record(
             subject=claim,
-            action="claim_file",
+            action=ClaimAction.FILE,
             actor=buyer,
             to_state=claim.state,
             data={"evidence_order_number": number},
@@ -138,7 +138,7 @@ def _decision_apply(claim: Claim, decision: Decision) -> None:
     )
     audit_record(
         subject=claim,
-        action="claim_adjudicate",
+        action=ClaimAction.ADJUDICATE,
         from_state=ClaimState.SUBMITTED,
         to_state=claim.state,
         reason=decision.why,
@@ -191,7 +191,7 @@ def _staff_decide(*, claim: Claim, staff: AbstractBaseUser, reason: str, to_stat
         claim.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
         audit_record(
             subject=claim,
-            action="claim_review",
+            action=ClaimAction.REVIEW,
             actor=staff,
             from_state=ClaimState.IN_REVIEW,
             to_state=to_state,
@@ -297,49 +297,60 @@ def claims_settle_batch(
         _ensure_buyer_accounts(batch)
         for insurer in Insurer.objects.filter(policies__claims__in=batch).distinct():
             insurer_account(code=insurer.code, name=insurer.name)
-        claim, policy, insurer, account, transfer = (
-            Claim._meta.db_table,
-            Policy._meta.db_table,
-            Insurer._meta.db_table,
-            Account._meta.db_table,
-            Transfer._meta.db_table,
-        )
-        rows_sql = (
-            f"SELECT %s || c.id AS key, %s || c.number AS memo, %s || c.id AS reference, "
-            f"ia.id AS debit, ba.id AS credit, c.compensation_fen AS amount FROM {claim} c "
-            # The policy's own insurer pays: the one that underwrote it when it was issued.
-            f"JOIN {policy} p ON p.id = c.policy_id "
-            f"JOIN {insurer} i ON i.id = p.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
-            f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %s "
-            "WHERE c.state = %s AND c.paid_at = %s"
-        )
-        params = [
-            "payout:claim:",
-            stored_text(_("价格保障保险理赔 ")),
-            "claim:",
-            "insurer:",
-            AccountKind.BUYER,
-            ClaimState.PAID,
-            _db_time(now),
-        ]
-        posted = transfers_post_query(
-            kind=TransferKind.PAYOUT, rows_sql=rows_sql, params=params, created_at=now
-        )
-        if posted != count:
-            raise RuntimeError(f"settlement posted {posted} transfers for {count} claims")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Payout._meta.db_table} (claim_id, amount_fen, transfer_id, clawed_back_fen, created_at) "
-                f"SELECT c.id, c.compensation_fen, t.id, 0, %s FROM {claim} c "
-                f"JOIN {transfer} t ON t.key = %s || c.id WHERE c.state = %s AND c.paid_at = %s",
-                [_db_time(now), "payout:claim:", ClaimState.PAID, _db_time(now)],
-            )
+        _post_payouts(count=count, now=now)
+        _write_payout_rows(now=now)
         audit_record_query(
-            queryset=batch, action="claim_settle", from_state=ClaimState.APPROVED, to_state=ClaimState.PAID
+            queryset=batch,
+            action=ClaimAction.SETTLE,
+            from_state=ClaimState.APPROVED,
+            to_state=ClaimState.PAID,
         )
         tell_payouts(batch)
         policies_mark_claimed(policies=Policy.objects.filter(pk__in=batch.values("policy_id")), now=now)
     return count
+
+
+def _post_payouts(*, count: int, now: datetime) -> None:
+    """One ledger transfer per claim of the batch, from the policy's insurer to the buyer."""
+    claim, policy, insurer, account = (
+        Claim._meta.db_table,
+        Policy._meta.db_table,
+        Insurer._meta.db_table,
+        Account._meta.db_table,
+    )
+    rows_sql = (
+        f"SELECT %s || c.id AS key, %s || c.number AS memo, %s || c.id AS reference, "
+        f"ia.id AS debit, ba.id AS credit, c.compensation_fen AS amount FROM {claim} c "
+        # The policy's own insurer pays: the one that underwrote it when it was issued.
+        f"JOIN {policy} p ON p.id = c.policy_id "
+        f"JOIN {insurer} i ON i.id = p.insurer_id JOIN {account} ia ON ia.code = %s || i.code "
+        f"JOIN {account} ba ON ba.user_id = c.buyer_id AND ba.kind = %s "
+        "WHERE c.state = %s AND c.paid_at = %s"
+    )
+    params = [
+        "payout:claim:",
+        stored_text(_("价格保障保险理赔 ")),
+        "claim:",
+        "insurer:",
+        AccountKind.BUYER,
+        ClaimState.PAID,
+        _db_time(now),
+    ]
+    posted = transfers_post_query(kind=TransferKind.PAYOUT, rows_sql=rows_sql, params=params, created_at=now)
+    if posted != count:
+        raise RuntimeError(f"settlement posted {posted} transfers for {count} claims")
+
+
+def _write_payout_rows(*, now: datetime) -> None:
+    """The batch's payout rows, each pointing at the transfer that paid it."""
+    claim, transfer = Claim._meta.db_table, Transfer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Payout._meta.db_table} (claim_id, amount_fen, transfer_id, clawed_back_fen, created_at) "
+            f"SELECT c.id, c.compensation_fen, t.id, 0, %s FROM {claim} c "
+            f"JOIN {transfer} t ON t.key = %s || c.id WHERE c.state = %s AND c.paid_at = %s",
+            [_db_time(now), "payout:claim:", ClaimState.PAID, _db_time(now)],
+        )
 
 
 def claims_settle(
@@ -388,7 +399,7 @@ def _claims_reject_for_refund(*, policy: Policy) -> None:
         claim.save(update_fields=["state", "decided_at", "decision_reason", "checks"])
         audit_record(
             subject=claim,
-            action="claim_reject_refund",
+            action=ClaimAction.REJECT_REFUND,
             from_state=from_state,
             to_state=claim.state,
             reason="order refunded",
@@ -418,7 +429,7 @@ def _claims_reduce_for_refund(*, policy: Policy, line: OrderLine) -> None:
         claim.save(update_fields=["compensation_fen", "state", "decided_at"])
         audit_record(
             subject=claim,
-            action="claim_reduce_refund",
+            action=ClaimAction.REDUCE_REFUND,
             from_state=from_state,
             to_state=claim.state,
             reason="order partly refunded",
@@ -460,7 +471,7 @@ def _payout_claw_back(*, policy: Policy, line: OrderLine) -> None:
     payout.save(update_fields=["clawed_back_fen"])
     audit_record(
         subject=payout.claim,
-        action="payout_clawback",
+        action=ClaimAction.PAYOUT_CLAWBACK,
         reason="order refunded after payout",
         data={"amount_fen": clawback},
     )

@@ -39,7 +39,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import InvalidInput, ServiceError
+from core.errors import InvalidInput, ServiceError, refusal
 from core.models import AuditEvent, IdempotencyKey
 from core.money import format_fen
 from core.numbers import MAX_ID, NOT_AN_INTEGER, parse_int
@@ -279,10 +279,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 )
 
 
-class IdempotencyKeyReused(ServiceError):
-    status = 422
-
-
 def _fingerprint(request: Request) -> str:
     data = request.data
     body = {k: data.getlist(k) for k in data} if hasattr(data, "getlist") else data
@@ -300,11 +296,9 @@ def _replay(request: Request, key: str, fingerprint: str) -> Response:
     stored = IdempotencyKey.objects.filter(user=request.user, key=key, expires_at__gt=timezone.now()).first()
     if stored is None or stored.response_status is None:
         # Only possible if the first request's row expired in the instant between: ask again.
-        raise ServiceError("idempotency_conflict", _("相同幂等键的请求正在处理,请稍后重试。"))
+        raise refusal("idempotency_conflict")
     if stored.fingerprint != fingerprint:
-        raise IdempotencyKeyReused(
-            "idempotency_key_reused", _("该幂等键已用于另一个请求,请为新的请求使用新的幂等键。")
-        )
+        raise refusal("idempotency_key_reused")
     return Response(
         stored.response_body, status=stored.response_status, headers={"Idempotent-Replayed": "true"}
     )
@@ -325,9 +319,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         if key is None:
             return handler(view, request, *args, **kwargs)
         if not _KEY.fullmatch(key):
-            raise InvalidInput(
-                "invalid_idempotency_key", _("幂等键必须是 1 到 255 个可见 ASCII 字符(不含空格)。")
-            )
+            raise refusal("invalid_idempotency_key")
         fingerprint = _fingerprint(request)
         now = timezone.now()
         with transaction.atomic():
@@ -403,7 +395,7 @@ class AuthTokenView(APIView):
                 code="locked_out",
             )
         if user is None or not user.is_active:
-            raise InvalidInput("invalid_credentials", _("用户名或密码错误。"))
+            raise refusal("invalid_credentials")
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

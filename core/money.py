@@ -3,9 +3,8 @@
 import re
 
 from babel.numbers import format_currency
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
+from core.errors import refusal
 
 _YUAN = re.compile(r"^\s*¥?\s*(?P<int>\d{1,12})(?:\.(?P<frac>\d{1,2}))?\s*$", re.ASCII)
 
@@ -24,5 +23,5 @@ def parse_yuan(text: str) -> int:
     """``"12.5"`` → ``1250`` fen. Rejects negatives, floats past the fen, and anything else."""
     match = _YUAN.match(text or "")
     if not match:
-        raise InvalidInput("invalid_amount", _("金额格式不正确:请输入最多两位小数的正数。"))
+        raise refusal("invalid_amount")
     return int(match["int"]) * 100 + int((match["frac"] or "0").ljust(2, "0"))

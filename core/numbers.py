@@ -10,17 +10,16 @@ import re
 import secrets
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
+from core.errors import ERRORS, InvalidInput, ServiceError, refusal
 
 # Ids are 64-bit signed integers in the database.
 MAX_ID = 2**63 - 1
 # Optional minus, then ASCII digits only (re.ASCII: \d would match every script's digits).
 _INTEGER = re.compile(r"-?[0-9]{1,40}", re.ASCII)
 
-NOT_AN_INTEGER = _("必须是整数:只能使用半角数字 0-9,不能带小数点。")
-OUT_OF_RANGE = _("必须在 %(min)s 到 %(max)s 之间。")
+# DRF's fields say the same as parse_int.
+NOT_AN_INTEGER = ERRORS["not_an_integer"][0]
 
 
 def new_number(prefix: str = "") -> str:
@@ -39,12 +38,12 @@ def _within(value: int, min_value: int | None, max_value: int | None) -> bool:
 
 
 def require_int(
-    value: object, *, min_value: int | None = None, max_value: int | None = None, code: str, message: object
+    value: object, *, min_value: int | None = None, max_value: int | None = None, error: ServiceError
 ) -> int:
     """What a service takes: an ``int`` (never a bool, float or string) within the bounds, else
-    ``InvalidInput(code, message)`` with the service's own code and message."""
+    ``error``, the service's own refusal from its app's catalogue."""
     if not is_int(value) or not _within(value, min_value, max_value):
-        raise InvalidInput(code, message)
+        raise error
     return value
 
 
@@ -54,11 +53,11 @@ def parse_int(value: object, *, min_value: int | None = None, max_value: int | N
     if isinstance(value, str) and _INTEGER.fullmatch(value):
         value = int(value)
     if not is_int(value):
-        raise InvalidInput("not_an_integer", NOT_AN_INTEGER)
+        raise refusal("not_an_integer")
     if not _within(value, min_value, max_value):
         low = "−∞" if min_value is None else min_value
         high = "∞" if max_value is None else max_value
-        raise InvalidInput("out_of_range", OUT_OF_RANGE, min=low, max=high)
+        raise refusal("out_of_range", min=low, max=high)
     return value
 
 

@@ -5,9 +5,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.models import F, Value
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
+from core.errors import refusal
 from core.models import AuditEvent, Preferences
 
 
@@ -95,7 +94,7 @@ def audit_record_query(
 def preferences_update(*, user: Any, auto_claim: bool) -> Preferences:
     """Switch 自动理赔 on or off for oneself; setting the same value again changes nothing."""
     if not isinstance(auto_claim, bool):
-        raise InvalidInput("invalid_setting", _("自动理赔只能是开启或关闭。"))
+        raise refusal("invalid_setting")
     preferences, _created = Preferences.objects.get_or_create(user=user)
     if preferences.auto_claim != auto_claim:
         preferences.auto_claim = auto_claim

@@ -24,6 +24,7 @@ from core.admin import (
 from core.services import audit_record
 from insurance.models import (
     Coverage,
+    InsuranceAction,
     InsuranceProduct,
     Insurer,
     Policy,
@@ -197,7 +198,7 @@ class InsuranceProductAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
         }
         audit_record(
             subject=form.instance,
-            action="product_change" if change else "product_create",
+            action=InsuranceAction.PRODUCT_CHANGE if change else InsuranceAction.PRODUCT_CREATE,
             actor=request.user,
             data={key: value for key, value in changed.items() if value},
         )

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import StrictIntegerField, StrictPrimaryKeyRelatedField, error_responses, fen_display
-from core.errors import InvalidInput
 from insurance import selectors
+from insurance.errors import refusal
 from insurance.models import Coverage, InsuranceProduct, Insurer, Policy
 from insurance.services import coverage_turn_off, coverage_turn_on
 from orders.models import CampaignItem
@@ -164,13 +164,7 @@ class CoverageOnSerializer(serializers.Serializer):
             sorted(set(self.initial_data) & set(INSURER_TERMS)) if isinstance(self.initial_data, dict) else []
         )
         if sent:
-            raise InvalidInput(
-                "terms_set_by_insurer",
-                _(
-                    "费率、保价天数、赔付上限和审核阈值由保险公司的保险产品决定,商家不能设置(收到:%(fields)s)。"
-                ),
-                fields=", ".join(sent),
-            )
+            raise refusal("terms_set_by_insurer", fields=", ".join(sent))
         return data
 
 

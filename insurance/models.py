@@ -150,7 +150,8 @@ class InsuranceProduct(models.Model):
         return rates.get((platform, category), general)
 
     def offer_refusal(self, *, accepted: bool | None, platform: str, category: str) -> str | None:
-        """Why this product cannot cover an item of a seller (a code), or None when it can.
+        """Why this product cannot cover an item of a seller (a code of ``insurance.errors``), or
+        None when it can.
 
         ``accepted`` is the insurer's word on the seller for this product (None: no word).
         """

@@ -96,11 +96,6 @@ def policies_for_seller(seller: Seller) -> QuerySet[Policy]:
 OPEN_POLICY_STATES = [PolicyState.PENDING, PolicyState.CLAIMABLE]
 
 
-def default_insurer() -> Insurer | None:
-    """The underwriter a new coverage goes to (the platform works with one insurer by default)."""
-    return Insurer.objects.order_by("pk").first()
-
-
 def products_offered_to(seller: Seller) -> list[tuple[InsuranceProduct, bool | None]]:
     """The products on sale, each with the insurer's word on ``seller`` (None: no word), default
     products first."""

@@ -9,24 +9,25 @@ from django.db.models import Max, Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alipay.errors import InsufficientBalance
 from alipay.models import Account, AccountKind, Entry, TransferKind
 from alipay.services import (
     MAX_TOP_UP_FEN,
-    InsufficientBalance,
     Leg,
     insurer_account,
     system_account,
     transfer_post,
     user_account,
 )
-from core.errors import InvalidInput, ServiceError
 from core.i18n import stored_text
 from core.money import format_fen
 from core.numbers import new_number, require_int
 from core.services import audit_record, audit_record_query
 from insurance import terms
+from insurance.errors import refusal
 from insurance.models import (
     Coverage,
+    InsuranceAction,
     InsuranceProduct,
     Policy,
     PolicyState,
@@ -58,10 +59,6 @@ def _not_held(policies: QuerySet[Policy]) -> QuerySet[Policy]:
     return policies
 
 
-class CoverageRefused(ServiceError):
-    pass
-
-
 def premium_for(*, insured_fen: int, rate_bp: int) -> int:
     """Premium in fen, rounded half up; at least one fen on any insured amount."""
     if insured_fen <= 0:
@@ -75,8 +72,7 @@ def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
         amount_fen,
         min_value=1,
         max_value=MAX_TOP_UP_FEN,
-        code="invalid_amount",
-        message=_("保证金金额必须是大于零的整数(分),且不超过一亿元。"),
+        error=refusal("invalid_amount"),
     )
 
     transfer_post(
@@ -91,14 +87,6 @@ def deposit_top_up(*, seller: Seller, amount_fen: int, key: str) -> None:
     )
 
 
-# Why a product cannot cover an item (InsuranceProduct.offer_refusal's codes), in words.
-OFFER_REFUSALS = {
-    "product_withdrawn": _("该保险产品已停售,请选择其他产品。"),
-    "seller_not_underwritten": _("保险公司暂不为您的店铺承保该产品,请选择其他产品。"),
-    "platform_not_covered": _("该保险产品不承保这个平台的商品,请选择其他产品。"),
-}
-
-
 def _item_scope(campaign_item: CampaignItem) -> dict[str, str]:
     """The platform and category an insurer prices an item by."""
     listing = campaign_item.sku.listing
@@ -107,20 +95,19 @@ def _item_scope(campaign_item: CampaignItem) -> dict[str, str]:
 
 def _check_offer(*, product: InsuranceProduct, seller: Seller, campaign_item: CampaignItem) -> None:
     decision = SellerDecision.objects.filter(product=product, seller=seller).first()
-    refusal = product.offer_refusal(
+    why_not = product.offer_refusal(
         accepted=decision.accepted if decision else None, **_item_scope(campaign_item)
     )
-    if refusal:
-        raise CoverageRefused(refusal, OFFER_REFUSALS[refusal])
+    if why_not:
+        raise refusal(why_not)
 
 
 def _check_deposit(seller: Seller) -> None:
     deposit = user_account(user=seller.user, kind=AccountKind.DEPOSIT)
     deposit = type(deposit).objects.select_for_update().get(pk=deposit.pk)
     if deposit.balance_fen < settings.BAOJIA["MIN_DEPOSIT_FEN"]:
-        raise CoverageRefused(
+        raise refusal(
             "insufficient_deposit",
-            _("保证金不足:开启保价需要至少 %(need)s 的保证金,当前 %(have)s。"),
             need=format_fen(settings.BAOJIA["MIN_DEPOSIT_FEN"]),
             have=format_fen(deposit.balance_fen),
         )
@@ -134,12 +121,12 @@ def coverage_turn_on(
     can, and only with a product the insurer offers them on the item's platform. The seller sets
     no terms: each policy copies its product's terms when it is issued."""
     if product is not None and not isinstance(product, InsuranceProduct):
-        raise InvalidInput("invalid_product", _("请选择一个保险产品。"))
+        raise refusal("invalid_product")
     campaign = campaign_item.campaign
     if campaign.seller_id != seller.pk:
-        raise CoverageRefused("not_found", _("活动商品不存在。"))
+        raise refusal("not_found")
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
-        raise CoverageRefused("campaign_over", _("活动已结束,不能再开启保价。"))
+        raise refusal("campaign_over")
     with transaction.atomic():
         # Lock the campaign item first: a coverage row that does not exist yet cannot be locked,
         # so two first-time switches would both insert one. The second waits here, then reads
@@ -149,7 +136,7 @@ def coverage_turn_on(
         product = product or (coverage.product if coverage else None)
         product = product or next(iter(products_for_item(seller=seller, campaign_item=campaign_item)), None)
         if product is None:
-            raise CoverageRefused("no_product", _("暂无保险公司为该商品提供保价产品,请联系平台。"))
+            raise refusal("no_product")
         _check_offer(product=product, seller=seller, campaign_item=campaign_item)
         if coverage and coverage.is_on and coverage.product_id == product.pk:
             return coverage
@@ -162,7 +149,7 @@ def coverage_turn_on(
         coverage.save()  # a new row, or another product and the switch
         audit_record(
             subject=coverage,
-            action="coverage_update" if was_on else "coverage_on",
+            action=InsuranceAction.COVERAGE_UPDATE if was_on else InsuranceAction.COVERAGE_ON,
             actor=seller.user,
             from_state="on" if was_on else "off",
             to_state="on",
@@ -174,7 +161,7 @@ def coverage_turn_on(
 def coverage_turn_off(*, coverage: Coverage, seller: Seller, reason: str = "") -> Coverage:
     """Stop new policies. Policies already issued are never taken back."""
     if coverage.campaign_item.campaign.seller_id != seller.pk:
-        raise CoverageRefused("not_found", _("活动商品不存在。"))
+        raise refusal("not_found")
     return _coverage_off(coverage=coverage, actor=seller.user, reason=reason)
 
 
@@ -188,7 +175,7 @@ def _coverage_off(*, coverage: Coverage, actor, reason: str) -> Coverage:
         coverage.save(update_fields=["enabled", "turned_off_at"])
         audit_record(
             subject=coverage,
-            action="coverage_off",
+            action=InsuranceAction.COVERAGE_OFF,
             actor=actor,
             from_state="on",
             to_state="off",
@@ -292,7 +279,7 @@ def policies_issue_for_order(*, order: Order) -> list[Policy]:
         )
         if policy.premium_fen:
             _charge_premium(policy, coverage)
-        audit_record(subject=policy, action="policy_issue", to_state=PolicyState.PENDING)
+        audit_record(subject=policy, action=InsuranceAction.POLICY_ISSUE, to_state=PolicyState.PENDING)
         issued.append(policy)
     return issued
 
@@ -304,7 +291,7 @@ def policies_open_for_order(*, order: Order) -> int:
         order_line__order=order, window_starts_at__lte=now, window_ends_at__gt=now
     )
     return _move_policies(
-        policies, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, "policy_open"
+        policies, PolicyState.PENDING, PolicyState.CLAIMABLE, "claimable_at", now, InsuranceAction.POLICY_OPEN
     )
 
 
@@ -366,7 +353,7 @@ def policy_void_for_line(*, line: OrderLine) -> Policy | None:
     policy.save(update_fields=["state", "voided_at"])
     audit_record(
         subject=policy,
-        action="policy_void",
+        action=InsuranceAction.POLICY_VOID,
         from_state=from_state,
         to_state=policy.state,
         reason="order refunded",
@@ -397,7 +384,7 @@ def policies_mark_claimed(*, policies: QuerySet[Policy], now: datetime) -> int:
     moved = 0
     for from_state in (PolicyState.CLAIMABLE, PolicyState.PENDING, PolicyState.EXPIRED):
         moved += _move_policies(
-            policies, from_state, PolicyState.CLAIMED, "claimed_at", now, "policy_claimed"
+            policies, from_state, PolicyState.CLAIMED, "claimed_at", now, InsuranceAction.POLICY_CLAIMED
         )
     return moved
 
@@ -418,7 +405,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
         PolicyState.CLAIMABLE,
         "claimable_at",
         now,
-        "policy_open",
+        InsuranceAction.POLICY_OPEN,
         batch_size,
     )
     expired = 0
@@ -430,7 +417,7 @@ def policy_windows_advance(*, now: datetime | None = None, batch_size: int | Non
             PolicyState.EXPIRED,
             "expired_at",
             now,
-            "policy_expire",
+            InsuranceAction.POLICY_EXPIRE,
             batch_size,
         )
     settled = 0

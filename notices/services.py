@@ -10,11 +10,10 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import connection, models, transaction
 from django.db.models import Expression, Q, QuerySet, Value
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput, ServiceError
 from core.queue import enqueue_on_commit
 from notices import kinds
+from notices.errors import refusal
 from notices.models import Notice
 
 logger = logging.getLogger(__name__)
@@ -23,13 +22,9 @@ logger = logging.getLogger(__name__)
 EMAIL_LEASE = timedelta(minutes=10)
 
 
-class NoticeRefused(ServiceError):
-    pass
-
-
 def _check_kind(kind: str) -> None:
     if kinds.kind_of(kind) is None:
-        raise InvalidInput("invalid_notice_kind", _("未知的消息类型。"))
+        raise refusal("invalid_notice_kind")
 
 
 def _send_later(notice_ids: list[int] | None = None) -> None:
@@ -101,7 +96,7 @@ def notices_post_query(
 def notice_mark_read(*, notice: Notice, user: AbstractBaseUser) -> Notice:
     """Mark one of the user's notices read. Reading it again keeps the first time."""
     if notice.user_id != user.pk:
-        raise NoticeRefused("not_found", _("消息不存在。"))
+        raise refusal("not_found")
     Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
     notice.refresh_from_db(fields=["read_at"])
     return notice

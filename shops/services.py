@@ -4,30 +4,24 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
+from core.errors import ServiceError
 from core.money import format_fen
 from core.numbers import require_int
 from core.services import audit_record
+from shops.errors import refusal
 from shops.models import Coupon, PriceRecord, PriceSource, Shop, ShopAction, Sku
 
 MAX_PRICE_FEN = 10**10  # ¥100,000,000: beyond any Juhuasuan item
 
 
-def _check_amount(value: object, *, code: str = "invalid_price") -> int:
-    return require_int(
-        value,
-        min_value=1,
-        max_value=MAX_PRICE_FEN,
-        code=code,
-        message=_("金额必须是大于零的整数(分),且不超过一亿元。"),
-    )
+def _check_amount(value: object, error: ServiceError) -> int:
+    return require_int(value, min_value=1, max_value=MAX_PRICE_FEN, error=error)
 
 
 def sku_price_change(*, sku: Sku, price_fen: int, actor=None) -> Sku:
     """Set a SKU's list price. Setting the same price again changes nothing."""
-    _check_amount(price_fen)
+    _check_amount(price_fen, refusal("invalid_price"))
     with transaction.atomic():
         sku = Sku.objects.select_for_update().get(pk=sku.pk)
         if sku.price_fen == price_fen:
@@ -55,21 +49,19 @@ def coupon_issue(
     actor=None,
 ) -> Coupon:
     """Issue a shop coupon (or, with no shop, a platform allowance)."""
-    _check_amount(amount_fen, code="invalid_amount")
-    require_int(min_spend_fen, min_value=0, code="invalid_amount", message=_("使用门槛不能为负数。"))
+    _check_amount(amount_fen, refusal("invalid_amount:coupon"))
+    require_int(min_spend_fen, min_value=0, error=refusal("invalid_amount:min_spend"))
     if min_spend_fen and amount_fen >= min_spend_fen:
         # 满 ¥20 减 ¥50 would pay the buyer to order: a threshold coupon takes off less than it asks.
-        raise InvalidInput(
-            "coupon_amount_above_threshold",
-            _("优惠金额 %(amount)s 必须低于使用门槛 %(min)s。")
-            % {"amount": format_fen(amount_fen), "min": format_fen(min_spend_fen)},
+        raise refusal(
+            "coupon_amount_above_threshold", amount=format_fen(amount_fen), min=format_fen(min_spend_fen)
         )
     valid_from = valid_from or timezone.now()
     if valid_until <= valid_from:
-        raise InvalidInput("invalid_period", _("失效时间必须晚于生效时间。"))
+        raise refusal("invalid_period")
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("invalid_name", _("请填写 1 到 100 个字符的名称。"))
+        raise refusal("invalid_name")
     with transaction.atomic():
         coupon = Coupon.objects.create(
             shop=shop,

@@ -72,63 +72,27 @@ def _covered() -> Exists:
 # --- policies: one block is 10,000 policy ids ---------------------------------------------------
 
 
-def coverage_tallies(blocks: list[int]) -> list[CoverageTally]:
-    rows: dict[tuple, CoverageTally] = {}
+class _CoverageRows(dict):
+    """The coverage tallies being summed, one per (block, coverage, metric, key)."""
 
-    def add(block, coverage, seller, metric, key="", n=0, fen=0):
-        tally = rows.get((block, coverage, metric, key))
+    def add(self, block, coverage, seller, metric, key="", n=0, fen=0) -> None:
+        tally = self.get((block, coverage, metric, key))
         if tally is None:
-            tally = rows[(block, coverage, metric, key)] = CoverageTally(
+            tally = self[(block, coverage, metric, key)] = CoverageTally(
                 block=block, coverage_id=coverage, seller_id=seller, metric=metric, key=key
             )
         tally.n += n or 0
         tally.fen += fen or 0
 
-    policies = Policy.objects.filter(in_blocks("pk", blocks)).annotate(block=block_of("pk"))
-    for row in policies.values("block", "coverage_id", "seller_id", "state").annotate(
-        n=Count("pk"), fen=Sum("insured_fen")
-    ):
-        add(
-            row["block"],
-            row["coverage_id"],
-            row["seller_id"],
-            TallyMetric.POLICY,
-            row["state"],
-            row["n"],
-            row["fen"],
-        )
-    claimed = policies.filter(Exists(Claim.objects.filter(policy=OuterRef("pk"))))
-    for row in claimed.values("block", "coverage_id", "seller_id").annotate(n=Count("pk")):
-        add(row["block"], row["coverage_id"], row["seller_id"], TallyMetric.CLAIMED, n=row["n"])
-    premiums = Premium.objects.filter(in_blocks("policy_id", blocks)).annotate(block=block_of("policy_id"))
-    for row in premiums.values("block", "policy__coverage_id", "policy__seller_id", "kind").annotate(
-        n=Count("pk"), fen=Sum("amount_fen")
-    ):
-        add(
-            row["block"], row["policy__coverage_id"], row["policy__seller_id"],
-            TallyMetric.PREMIUM, row["kind"], row["n"], row["fen"],
-        )  # fmt: skip
-    claims = Claim.objects.filter(in_blocks("policy_id", blocks)).annotate(block=block_of("policy_id"))
-    for row in claims.values("block", "policy__coverage_id", "policy__seller_id", "state").annotate(
-        n=Count("pk")
-    ):
-        add(
-            row["block"],
-            row["policy__coverage_id"],
-            row["policy__seller_id"],
-            TallyMetric.CLAIM,
-            row["state"],
-            row["n"],
-        )
-    payouts = Payout.objects.filter(in_blocks("claim__policy_id", blocks)).annotate(
-        block=block_of("claim__policy_id")
-    )
-    for row in payouts.values("block", "claim__policy__coverage_id", "claim__policy__seller_id").annotate(
-        n=Count("pk"), fen=Sum("amount_fen"), clawed=Sum("clawed_back_fen")
-    ):
-        coverage, seller = row["claim__policy__coverage_id"], row["claim__policy__seller_id"]
-        add(row["block"], coverage, seller, TallyMetric.PAYOUT, n=row["n"], fen=row["fen"])
-        add(row["block"], coverage, seller, TallyMetric.CLAWBACK, fen=row["clawed"])
+
+def coverage_tallies(blocks: list[int]) -> list[CoverageTally]:
+    """Policies by state (and those with a claim), premiums by kind, claims by state, payouts and
+    clawbacks: what the coverage pages sum, per block of policy ids."""
+    rows = _CoverageRows()
+    _add_policies(rows, blocks)
+    _add_premiums(rows, blocks)
+    _add_claims(rows, blocks)
+    _add_payouts(rows, blocks)
     coverages = {tally.coverage_id for tally in rows.values()}
     campaigns = dict(
         Coverage.objects.filter(pk__in=coverages).values_list("pk", "campaign_item__campaign_id")
@@ -136,6 +100,54 @@ def coverage_tallies(blocks: list[int]) -> list[CoverageTally]:
     for tally in rows.values():
         tally.campaign_id = campaigns[tally.coverage_id]
     return list(rows.values())
+
+
+def _add_policies(rows: _CoverageRows, blocks: list[int]) -> None:
+    policies = Policy.objects.filter(in_blocks("pk", blocks)).annotate(block=block_of("pk"))
+    for row in policies.values("block", "coverage_id", "seller_id", "state").annotate(
+        n=Count("pk"), fen=Sum("insured_fen")
+    ):
+        rows.add(
+            row["block"], row["coverage_id"], row["seller_id"],
+            TallyMetric.POLICY, row["state"], row["n"], row["fen"],
+        )  # fmt: skip
+    claimed = policies.filter(Exists(Claim.objects.filter(policy=OuterRef("pk"))))
+    for row in claimed.values("block", "coverage_id", "seller_id").annotate(n=Count("pk")):
+        rows.add(row["block"], row["coverage_id"], row["seller_id"], TallyMetric.CLAIMED, n=row["n"])
+
+
+def _add_premiums(rows: _CoverageRows, blocks: list[int]) -> None:
+    premiums = Premium.objects.filter(in_blocks("policy_id", blocks)).annotate(block=block_of("policy_id"))
+    for row in premiums.values("block", "policy__coverage_id", "policy__seller_id", "kind").annotate(
+        n=Count("pk"), fen=Sum("amount_fen")
+    ):
+        rows.add(
+            row["block"], row["policy__coverage_id"], row["policy__seller_id"],
+            TallyMetric.PREMIUM, row["kind"], row["n"], row["fen"],
+        )  # fmt: skip
+
+
+def _add_claims(rows: _CoverageRows, blocks: list[int]) -> None:
+    claims = Claim.objects.filter(in_blocks("policy_id", blocks)).annotate(block=block_of("policy_id"))
+    for row in claims.values("block", "policy__coverage_id", "policy__seller_id", "state").annotate(
+        n=Count("pk")
+    ):
+        rows.add(
+            row["block"], row["policy__coverage_id"], row["policy__seller_id"],
+            TallyMetric.CLAIM, row["state"], row["n"],
+        )  # fmt: skip
+
+
+def _add_payouts(rows: _CoverageRows, blocks: list[int]) -> None:
+    payouts = Payout.objects.filter(in_blocks("claim__policy_id", blocks)).annotate(
+        block=block_of("claim__policy_id")
+    )
+    for row in payouts.values("block", "claim__policy__coverage_id", "claim__policy__seller_id").annotate(
+        n=Count("pk"), fen=Sum("amount_fen"), clawed=Sum("clawed_back_fen")
+    ):
+        coverage, seller = row["claim__policy__coverage_id"], row["claim__policy__seller_id"]
+        rows.add(row["block"], coverage, seller, TallyMetric.PAYOUT, n=row["n"], fen=row["fen"])
+        rows.add(row["block"], coverage, seller, TallyMetric.CLAWBACK, fen=row["clawed"])
 
 
 def day_tallies(blocks: list[int]) -> list[CoverageDayTally]:

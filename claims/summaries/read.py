@@ -1,4 +1,4 @@
-"""What the seller's pages and the insurer's report show, read from the tallies.
+"""What the seller's pages show, read from the tallies.
 
 Each function returns exactly what its raw twin returns (named in its docstring; the tests
 compare them on a varied data set), in one or two queries over a few hundred tally rows
@@ -216,34 +216,3 @@ def premiums_by_item(item_ids: Iterable[int]) -> dict[int, dict[str, int]]:
         else:
             item["premium_fen"] -= row["fen"]
     return {pk: figures for pk, figures in found.items() if figures["policies"]}
-
-
-# --- the insurer's report: premiums against payouts ----------------------------------------------
-
-# How each dimension of the report reaches a coverage.
-REPORT_PATHS = {
-    "insurer": "coverage__insurer_id",
-    "shop": "coverage__campaign_item__sku__listing__shop_id",
-    "campaign": "campaign_id",
-}
-REPORT_METRICS = [TallyMetric.PREMIUM, TallyMetric.PAYOUT, TallyMetric.CLAWBACK]
-
-
-def _money(metric: str, key: str) -> str:
-    if metric == TallyMetric.PREMIUM:
-        return "charged" if key == PremiumKind.CHARGE else "refunded"
-    return "paid_out" if metric == TallyMetric.PAYOUT else "clawed"
-
-
-def report_figures(dimension: str | None) -> dict[int | None, dict[str, int]]:
-    """Premiums charged and refunded, payouts and clawbacks per insurer, shop or campaign id
-    (``None``: the total, under the key ``None``)."""
-    tallies = CoverageTally.objects.filter(metric__in=REPORT_METRICS)
-    group = [REPORT_PATHS[dimension]] if dimension else []
-    found: dict[int | None, dict[str, int]] = {}
-    for row in tallies.values(*group, "metric", "key").annotate(fen=Sum("fen")):
-        figures = found.setdefault(
-            row[group[0]] if group else None, {"charged": 0, "refunded": 0, "paid_out": 0, "clawed": 0}
-        )
-        figures[_money(row["metric"], row["key"])] += row["fen"] or 0
-    return found

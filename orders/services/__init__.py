@@ -1,6 +1,7 @@
 """Every change to a campaign or an order goes through one of these functions (one module per
 stage of an order's life; import them from here)."""
 
+from orders.errors import MAX_QUANTITY, OrderRefused
 from orders.services.addresses import address_create
 from orders.services.campaigns import (
     campaign_create,
@@ -9,7 +10,6 @@ from orders.services.campaigns import (
     campaigns_advance,
 )
 from orders.services.checkout import order_place, order_quote
-from orders.services.errors import MAX_QUANTITY, OrderRefused
 from orders.services.lifecycle import (
     order_cancel,
     order_confirm_receipt,

@@ -1,9 +1,8 @@
 """The buyer's shipping addresses."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
+from orders.errors import refusal
 from orders.models import (
     Address,
 )
@@ -16,5 +15,5 @@ def address_create(
     for name, value in fields.items():
         limit = Address._meta.get_field(name).max_length
         if not (value or "").strip() or len(value) > limit:
-            raise InvalidInput("invalid_address", _("请完整填写收货地址(每项不超过长度限制)。"))
+            raise refusal("invalid_address:incomplete")
     return Address.objects.create(user=user, **{k: v.strip() for k, v in fields.items()})

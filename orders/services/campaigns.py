@@ -5,11 +5,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
 from core.numbers import require_int
 from core.services import audit_record, audit_record_many
+from orders.errors import refusal
 from orders.models import (
     Campaign,
     CampaignItem,
@@ -17,7 +16,6 @@ from orders.models import (
     OrderAction,
 )
 from orders.price_records import record_campaign_prices, record_prices_in_effect
-from orders.services.errors import OrderRefused
 from shops.models import Seller, Sku
 from shops.services import MAX_PRICE_FEN
 
@@ -34,9 +32,9 @@ def campaign_create(
 ) -> Campaign:
     name = (name or "").strip()
     if not name or len(name) > 128:
-        raise InvalidInput("invalid_name", _("请填写 1 到 128 个字符的活动名称。"))
+        raise refusal("invalid_name")
     if ends_at <= starts_at:
-        raise InvalidInput("invalid_period", _("活动结束时间必须晚于开始时间。"))
+        raise refusal("invalid_period")
     with transaction.atomic():
         campaign = Campaign.objects.create(
             seller=seller,
@@ -58,13 +56,12 @@ def campaign_item_add(*, campaign: Campaign, sku: Sku, campaign_price_fen: int, 
         campaign_price_fen,
         min_value=1,
         max_value=MAX_PRICE_FEN,
-        code="invalid_price",
-        message=_("活动价必须是大于零的整数(分),且不超过一亿元。"),
+        error=refusal("invalid_price"),
     )
     if sku.listing.shop.seller_id != campaign.seller_id:
-        raise InvalidInput("not_your_sku", _("只能把自己店铺的商品加入活动。"))
+        raise refusal("not_your_sku")
     if campaign.state not in (CampaignState.SCHEDULED, CampaignState.LIVE):
-        raise OrderRefused("campaign_over", _("活动已结束,不能再添加商品。"))
+        raise refusal("campaign_over")
     with transaction.atomic():
         item, created = CampaignItem.objects.get_or_create(
             campaign=campaign, sku=sku, defaults={"campaign_price_fen": campaign_price_fen}

@@ -7,11 +7,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from core.errors import InvalidInput
 from core.numbers import new_number, require_int
 from core.services import audit_record
+from orders.errors import MAX_QUANTITY, refusal
 from orders.models import (
     Address,
     Campaign,
@@ -20,7 +19,6 @@ from orders.models import (
     OrderAction,
     OrderLine,
 )
-from orders.services.errors import MAX_QUANTITY
 from shops.models import Coupon, Sku
 
 
@@ -49,11 +47,11 @@ def _coupon_discount(coupon: Coupon | None, *, base: int, now: datetime, shop_id
     if coupon is None:
         return 0
     if coupon.is_platform != platform or (not platform and coupon.shop_id != shop_id):
-        raise InvalidInput("coupon_not_applicable", _("这张优惠券不能用于本店铺的订单。"))
+        raise refusal("coupon_not_applicable")
     if not coupon.active or not coupon.valid_from <= now < coupon.valid_until:
-        raise InvalidInput("coupon_expired", _("优惠券不在有效期内。"))
+        raise refusal("coupon_expired")
     if base < coupon.min_spend_fen:
-        raise InvalidInput("coupon_min_spend", _("未达到优惠券的使用门槛。"))
+        raise refusal("coupon_min_spend")
     return min(coupon.amount_fen, base)
 
 
@@ -70,23 +68,22 @@ def order_quote(
     """
     now = now or timezone.now()
     if not items:
-        raise InvalidInput("empty_order", _("请至少选择一件商品。"))
+        raise refusal("empty_order")
     # Price from the rows as they are now, not from whatever copy the caller holds.
     fresh = Sku.objects.select_related("listing__shop").in_bulk([sku.pk for sku, _qty in items])
     items = [(fresh[sku.pk], quantity) for sku, quantity in items]
     shops = {sku.listing.shop_id for sku, _qty in items}
     if len(shops) != 1:
-        raise InvalidInput("mixed_shops", _("一笔订单只能包含同一店铺的商品。"))
+        raise refusal("mixed_shops")
     if len({sku.pk for sku, _qty in items}) != len(items):
-        raise InvalidInput("duplicate_sku", _("同一 SKU 请合并为一行并填写数量。"))
+        raise refusal("duplicate_sku")
     lines = []
     for sku, quantity in items:
         require_int(
             quantity,
             min_value=1,
             max_value=MAX_QUANTITY,
-            code="invalid_quantity",
-            message=_("数量必须是 1 到 999 之间的整数。"),
+            error=refusal("invalid_quantity"),
         )
         campaign_item = _live_campaign_item(sku, now)
         unit = campaign_item.campaign_price_fen if campaign_item else sku.price_fen
@@ -130,7 +127,7 @@ def order_place(
     campaign price."""
     now = now or timezone.now()
     if address.user_id != buyer.pk:
-        raise InvalidInput("invalid_address", _("请选择您自己的收货地址。"))
+        raise refusal("invalid_address:not_yours")
     lines = order_quote(items=items, shop_coupon=shop_coupon, platform_coupon=platform_coupon, now=now)
     campaigns = {line.campaign_item.campaign for line in lines if line.campaign_item}
     timeout = timedelta(minutes=settings.BAOJIA["UNPAID_ORDER_TIMEOUT"])

@@ -12,6 +12,7 @@ from alipay.models import AccountKind, TransferKind
 from alipay.services import Leg, system_account, transfer_post, user_account
 from core.i18n import stored_text
 from core.services import audit_record, audit_record_query
+from orders.errors import refusal
 from orders.events import OrderEvent, announce
 from orders.models import (
     Order,
@@ -20,7 +21,6 @@ from orders.models import (
     OrderState,
 )
 from orders.price_records import record_paid_lines
-from orders.services.errors import OrderRefused
 
 
 def _locked(order: Order) -> Order:
@@ -31,7 +31,7 @@ def _locked_for(order: Order, buyer: AbstractBaseUser) -> Order:
     """The order locked, if it is this buyer's; another buyer's order does not exist for them."""
     order = _locked(order)
     if order.buyer_id != buyer.pk:
-        raise OrderRefused("not_found", _("订单不存在。"))
+        raise refusal("not_found")
     return order
 
 
@@ -52,9 +52,9 @@ def order_pay(*, order: Order, buyer: AbstractBaseUser) -> Order:
         if order.paid_at:
             return order
         if order.state != OrderState.CREATED:
-            raise OrderRefused("order_not_payable", _("订单已关闭,不能付款。"))
+            raise refusal("order_not_payable:closed")
         if timezone.now() >= order.pay_deadline:
-            raise OrderRefused("order_not_payable", _("订单已超过付款时限。"))
+            raise refusal("order_not_payable:expired")
         escrow = system_account(AccountKind.ESCROW)
         legs = [Leg(escrow, order.paid_fen + order.platform_discount_fen)]
         if order.paid_fen:
@@ -83,7 +83,7 @@ def order_ship(*, order: Order, actor=None) -> Order:
         if order.state == OrderState.SHIPPED:
             return order
         if order.state != OrderState.PAID:
-            raise OrderRefused("order_not_shippable", _("只有待发货的订单可以发货。"))
+            raise refusal("order_not_shippable")
         _transition(
             order, to_state=OrderState.SHIPPED, stamp="shipped_at", actor=actor, action=OrderAction.ORDER_SHIP
         )
@@ -102,7 +102,7 @@ def order_confirm_receipt(*, order: Order, buyer: AbstractBaseUser) -> Order:
         if order.state == OrderState.SUCCEEDED:
             return order
         if order.state != OrderState.SHIPPED:
-            raise OrderRefused("order_not_shipped", _("订单尚未发货,不能确认收货。"))
+            raise refusal("order_not_shipped")
         lines = order.lines.all()
         amount = sum(line.paid_fen + _allowance_kept(line) - line.refunded_fen for line in lines)
         if amount:
@@ -134,7 +134,7 @@ def order_cancel(*, order: Order, buyer: AbstractBaseUser) -> Order:
         if order.state == OrderState.CLOSED:
             return order
         if order.state != OrderState.CREATED:
-            raise OrderRefused("order_not_cancellable", _("只有待付款的订单可以取消。"))
+            raise refusal("order_not_cancellable")
         _transition(
             order, to_state=OrderState.CLOSED, stamp="closed_at", actor=buyer, action=OrderAction.ORDER_CANCEL
         )

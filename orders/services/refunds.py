@@ -5,10 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from alipay.models import AccountKind, Transfer, TransferKind
 from alipay.services import Leg, system_account, transfer_post, user_account
-from core.errors import InvalidInput
 from core.i18n import stored_text
 from core.numbers import require_int
 from core.services import audit_record
+from orders.errors import refusal
 from orders.events import OrderEvent, announce
 from orders.models import (
     Order,
@@ -16,7 +16,6 @@ from orders.models import (
     OrderLine,
     OrderState,
 )
-from orders.services.errors import OrderRefused
 from orders.services.lifecycle import _allowance_kept, _locked, _transition
 
 
@@ -30,9 +29,9 @@ def order_line_refund(
     *, line: OrderLine, amount_fen: int, request_id: str, actor=None, reason: str = ""
 ) -> OrderLine:
     """A partial refund of one line (售后). The same ``request_id`` twice refunds once."""
-    require_int(amount_fen, min_value=1, code="invalid_amount", message=_("退款金额必须大于零。"))
+    require_int(amount_fen, min_value=1, error=refusal("invalid_amount"))
     if not request_id or len(request_id) > 40:
-        raise InvalidInput("invalid_request", _("请提供售后单号。"))
+        raise refusal("invalid_request")
     with transaction.atomic():
         order = _locked(line.order)
         line = OrderLine.objects.select_for_update().get(pk=line.pk)
@@ -40,9 +39,9 @@ def order_line_refund(
         if Transfer.objects.filter(key=key).exists():
             return line
         if order.state not in (OrderState.PAID, OrderState.SHIPPED, OrderState.SUCCEEDED):
-            raise OrderRefused("order_not_refundable", _("该订单状态不能退款。"))
+            raise refusal("order_not_refundable")
         if amount_fen > line.paid_fen - line.refunded_fen:
-            raise InvalidInput("refund_too_large", _("退款金额不能超过实付款减去已退款。"))
+            raise refusal("refund_too_large")
         legs = [Leg(user_account(user=order.buyer, kind=AccountKind.BUYER), amount_fen)]
         # A line refunded in full before the trade succeeded gives the platform its allowance back.
         allowance = (
@@ -80,7 +79,7 @@ def order_refund(*, order: Order, actor=None, reason: str = "") -> Order:
         if order.state == OrderState.REFUNDED:
             return order
         if order.state not in (OrderState.PAID, OrderState.SHIPPED, OrderState.SUCCEEDED):
-            raise OrderRefused("order_not_refundable", _("该订单状态不能退款。"))
+            raise refusal("order_not_refundable")
         lines = list(order.lines.select_for_update().order_by("pk"))
         to_buyer = sum(line.paid_fen - line.refunded_fen for line in lines)
         source = _refund_source(order)

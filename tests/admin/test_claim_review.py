@@ -5,7 +5,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from claims import rules
 from claims.models import Claim, ClaimState, Payout
 from claims.services import claim_adjudicate
@@ -40,7 +40,7 @@ def test_it_asks_for_a_reason_before_deciding(admin_client, world):
 
 def test_it_approves_through_the_service_and_settles_exactly(admin_client, admin_user, world):
     (claim,) = in_review(world)
-    before = buyer_balance_fen(claim.buyer)
+    before = account_balance_fen(claim.buyer)
 
     response = _act(admin_client, "approve_claims", [claim], apply="1", reason="降价属实,已核对举证订单。")
 
@@ -58,7 +58,7 @@ def test_it_approves_through_the_service_and_settles_exactly(admin_client, admin
     claim.refresh_from_db()
     assert claim.state == ClaimState.PAID
     assert Payout.objects.get(claim=claim).amount_fen == 1_000
-    assert buyer_balance_fen(claim.buyer) == before + 1_000
+    assert account_balance_fen(claim.buyer) == before + 1_000
     assert _messages(response) == ["已结算 1 笔已通过的理赔。"]
 
 

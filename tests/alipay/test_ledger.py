@@ -6,10 +6,10 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
+from alipay.errors import InsufficientBalance
 from alipay.models import Account, AccountKind, Entry, Transfer, TransferKind
-from alipay.selectors import buyer_balance_fen, entries_for_user, ledger_discrepancies
+from alipay.selectors import account_balance_fen, entries_for_user, ledger_discrepancies
 from alipay.services import (
-    InsufficientBalance,
     Leg,
     balance_top_up,
     system_account,
@@ -112,7 +112,7 @@ def test_it_posts_a_balanced_transfer(carol):
         (external.pk, -12_345),
         (wallet.pk, 12_345),
     }
-    assert buyer_balance_fen(carol) == 12_345
+    assert account_balance_fen(carol) == 12_345
     assert [e.amount_fen for e in entries_for_user(carol)] == [12_345]
     assert_ledger_balances()
 
@@ -125,7 +125,7 @@ def test_the_same_key_posts_once(carol):
     again = transfer_post(key="t-1", kind=TransferKind.TOP_UP, legs=[Leg(external, -100), Leg(wallet, 100)])
 
     assert again.pk == first.pk
-    assert buyer_balance_fen(carol) == 100
+    assert account_balance_fen(carol) == 100
     assert Entry.objects.count() == 2
 
 
@@ -182,7 +182,7 @@ def test_a_buyer_balance_never_goes_negative(carol):
         )
 
     assert refused.value.code == "insufficient_balance"
-    assert buyer_balance_fen(carol) == 100
+    assert account_balance_fen(carol) == 100
     assert not Transfer.objects.filter(key="overdraw").exists()
     assert_ledger_balances()
 
@@ -209,12 +209,12 @@ def test_a_top_up_credits_exactly_once(carol):
     balance_top_up(user=carol, amount_fen=12_345, key="card-1")
     balance_top_up(user=carol, amount_fen=12_345, key="card-1")
 
-    assert buyer_balance_fen(carol) == 12_345
+    assert account_balance_fen(carol) == 12_345
     assert Transfer.objects.get(key="card-1").kind == TransferKind.TOP_UP
 
 
 def test_a_buyer_without_an_account_has_nothing(carol):
-    assert buyer_balance_fen(carol) == 0
+    assert account_balance_fen(carol) == 0
 
 
 @pytest.mark.parametrize("amount", [0, -1, True, False, 1.5, "100", None, 10**10 + 1, 10**30])

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from orders.models import Order
 from shops.services import coupon_issue
 from tests.api.conftest import client_for, error_of
@@ -114,7 +114,7 @@ def test_the_services_refusals_keep_their_codes(world, alice):
 def test_the_whole_trade_over_the_api(world, alice):
     seller = client_for(world.seller.user)
     number = place(alice, world).json()["number"]
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     paid = alice.post(f"{V1}/orders/{number}/pay/")
     assert paid.status_code == 200
@@ -122,9 +122,9 @@ def test_the_whole_trade_over_the_api(world, alice):
     policy = paid.json()["lines"][0]["policy"]
     assert policy["state"] == "pending"
     assert policy["latest_claim"] is None
-    assert buyer_balance_fen(world.alice) == before - 15_900
+    assert account_balance_fen(world.alice) == before - 15_900
     assert alice.post(f"{V1}/orders/{number}/pay/").status_code == 200  # paying again is a no-op
-    assert buyer_balance_fen(world.alice) == before - 15_900
+    assert account_balance_fen(world.alice) == before - 15_900
 
     assert error_of(alice.post(f"{V1}/orders/{number}/confirm-receipt/")) == (409, "order_not_shipped")
     assert error_of(alice.post(f"{V1}/orders/{number}/cancel/")) == (409, "order_not_cancellable")

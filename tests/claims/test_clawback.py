@@ -3,7 +3,7 @@
 import pytest
 
 from alipay.models import AccountKind, Entry, Transfer, TransferKind
-from alipay.selectors import buyer_balance_fen, ledger_discrepancies
+from alipay.selectors import account_balance_fen, ledger_discrepancies
 from alipay.services import insurer_account, user_account
 from claims.models import Claim, ClaimState, Payout
 from claims.services import claim_adjudicate, claim_file, claim_review_approve, claims_settle
@@ -118,7 +118,7 @@ def test_a_full_refund_rejects_the_claim_in_flight(world, place_evidence, claim_
     if claim_state != ClaimState.SUBMITTED:
         claim = claim_adjudicate(claim=claim)
     assert claim.state == claim_state
-    balance_before = buyer_balance_fen(world.alice)
+    balance_before = account_balance_fen(world.alice)
 
     order_refund(order=order)
 
@@ -129,7 +129,7 @@ def test_a_full_refund_rejects_the_claim_in_flight(world, place_evidence, claim_
     assert claim_adjudicate(claim=claim).state == ClaimState.REJECTED  # a late worker changes nothing
     assert claims_settle() == 0
     assert not Payout.objects.exists()
-    assert buyer_balance_fen(world.alice) == balance_before + 15_900  # the refund, nothing more
+    assert account_balance_fen(world.alice) == balance_before + 15_900  # the refund, nothing more
 
 
 def test_a_partial_refund_during_review_reduces_the_payout(world, place_evidence, staff):
@@ -158,7 +158,7 @@ def test_a_partial_refund_during_review_reduces_the_payout(world, place_evidence
 
 def test_a_full_refund_after_payout_claws_back_the_whole_payout(world, paid_claim):
     order = paid_claim.policy.order_line.order
-    alice_before, insurer_before = buyer_balance_fen(world.alice), insurer_balance(world)
+    alice_before, insurer_before = account_balance_fen(world.alice), insurer_balance(world)
 
     order_refund(order=order, reason="售后退货")
 
@@ -167,7 +167,7 @@ def test_a_full_refund_after_payout_claws_back_the_whole_payout(world, paid_clai
     clawback = Transfer.objects.get(kind=TransferKind.CLAWBACK)
     legs = {(e.account.kind, e.amount_fen) for e in clawback.entries.select_related("account")}
     assert legs == {(AccountKind.BUYER, -1_000), (AccountKind.INSURER, 1_000)}
-    assert buyer_balance_fen(world.alice) == alice_before + 15_900 - 1_000
+    assert account_balance_fen(world.alice) == alice_before + 15_900 - 1_000
     assert insurer_balance(world) == insurer_before + 1_000
     paid_claim.refresh_from_db()
     assert paid_claim.state == ClaimState.PAID  # the claim was paid; the money came back
@@ -181,13 +181,13 @@ def test_a_full_refund_after_payout_claws_back_the_whole_payout(world, paid_clai
 def test_a_partial_refund_after_payout_claws_back_in_proportion(world, paid_claim):
     """Refunding ¥50.00 of ¥159.00 leaves ¥10.00 × 109 ÷ 159 = ¥6.85 earned: ¥3.15 comes back."""
     line = paid_claim.policy.order_line
-    alice_before = buyer_balance_fen(world.alice)
+    alice_before = account_balance_fen(world.alice)
 
     order_line_refund(line=line, amount_fen=5_000, request_id="AS-1")
 
     payout = Payout.objects.get(claim=paid_claim)
     assert payout.clawed_back_fen == 315
-    assert buyer_balance_fen(world.alice) == alice_before + 5_000 - 315
+    assert account_balance_fen(world.alice) == alice_before + 5_000 - 315
 
     order_line_refund(line=line, amount_fen=5_000, request_id="AS-2")  # ¥10.00 × 59 ÷ 159 = ¥3.71 left
     payout.refresh_from_db()
@@ -197,7 +197,7 @@ def test_a_partial_refund_after_payout_claws_back_in_proportion(world, paid_clai
     payout.refresh_from_db()
     assert payout.clawed_back_fen == 1_000
     assert Transfer.objects.filter(kind=TransferKind.CLAWBACK).count() == 3
-    assert buyer_balance_fen(world.alice) == alice_before + 15_900 - 1_000
+    assert account_balance_fen(world.alice) == alice_before + 15_900 - 1_000
     assert ledger_discrepancies() == []
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from alipay.selectors import buyer_balance_fen, ledger_discrepancies
+from alipay.selectors import account_balance_fen, ledger_discrepancies
 from claims.models import ClaimState, Payout
 from claims.services import claim_file
 from claims.tasks import claims_settle
@@ -35,17 +35,17 @@ def test_it_pays_the_difference_into_the_buyers_balance(world, django_capture_on
 
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
     evidence = order_place(buyer=world.alice, address=world.alice_address, items=[(world.other_shop_sku, 2)])
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     claim = claim_file(order_line=line, evidence_order_number=evidence.number, buyer=world.alice)
     claim.refresh_from_db()
     assert claim.state == ClaimState.PAID, [c for c in claim.checks if c["result"] != "passed"]
     assert claim.compensation_fen == 31_800 - 29_800
-    assert buyer_balance_fen(world.alice) == before + 2_000
+    assert account_balance_fen(world.alice) == before + 2_000
     assert Payout.objects.get(claim=claim).amount_fen == 2_000
     policy.refresh_from_db()
     assert policy.state == PolicyState.CLAIMED
 
     assert claims_settle.delay().get() == 0  # a second settlement pays nothing
-    assert buyer_balance_fen(world.alice) == before + 2_000
+    assert account_balance_fen(world.alice) == before + 2_000
     assert ledger_discrepancies() == []

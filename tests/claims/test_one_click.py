@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from claims import rules
 from claims.decision import decide
 from claims.detection import price_drops_detect
@@ -44,7 +44,7 @@ def by_code(claim: Claim) -> dict[str, str]:
 
 
 def test_one_click_is_decided_check_by_check_and_paid(world, drop, django_capture_on_commit_callbacks):
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     claim = one_click(world, drop, django_capture_on_commit_callbacks)
 
@@ -54,7 +54,7 @@ def test_one_click_is_decided_check_by_check_and_paid(world, drop, django_captur
         1_000,
     )
     assert claim.price_record_id == drop.record_id and claim.evidence_order is None
-    assert buyer_balance_fen(world.alice) == before + 1_000
+    assert account_balance_fen(world.alice) == before + 1_000
     results = by_code(claim)
     assert set(results.values()) == {rules.PASSED}
     assert {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from claims.errors import ClaimRefused
 from claims.models import Claim, ClaimState, Payout
 from claims.services import (
@@ -98,11 +98,11 @@ def test_it_lists_every_review_reason(world, place_evidence):
 
 
 def test_it_does_not_pay_a_claim_in_review(world, in_review):
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     assert claims_settle() == 0
 
-    assert buyer_balance_fen(world.alice) == before
+    assert account_balance_fen(world.alice) == before
     assert not Payout.objects.exists()
 
 
@@ -140,7 +140,7 @@ def test_a_reason_has_a_limit(in_review, staff):
 
 
 def test_approval_then_settlement_pays_the_buyer(world, in_review, staff, django_capture_on_commit_callbacks):
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_review_approve(claim=in_review, staff=staff, reason="核实为真实降价")
@@ -150,7 +150,7 @@ def test_approval_then_settlement_pays_the_buyer(world, in_review, staff, django
     claim.refresh_from_db()
     assert claim.state == ClaimState.PAID
     assert claim.payout.amount_fen == 1_000
-    assert buyer_balance_fen(world.alice) == before + 1_000
+    assert account_balance_fen(world.alice) == before + 1_000
     event = audit_history(claim).get(action="claim_review")
     assert (event.actor, event.from_state, event.to_state, event.reason) == (
         staff,
@@ -163,7 +163,7 @@ def test_approval_then_settlement_pays_the_buyer(world, in_review, staff, django
 def test_rejection_pays_nothing_and_releases_the_policy(
     world, in_review, staff, place_evidence, django_capture_on_commit_callbacks
 ):
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_review_reject(claim=in_review, staff=staff, reason="举证订单疑似刷单")
@@ -171,7 +171,7 @@ def test_rejection_pays_nothing_and_releases_the_policy(
     claim.refresh_from_db()
     assert claim.state == ClaimState.REJECTED
     assert claims_settle() == 0
-    assert buyer_balance_fen(world.alice) == before
+    assert account_balance_fen(world.alice) == before
     # The policy may be claimed again with other evidence.
     line = claim.policy.order_line
     again = claim_file(order_line=line, evidence_order_number=place_evidence().number, buyer=world.alice)
@@ -181,13 +181,13 @@ def test_rejection_pays_nothing_and_releases_the_policy(
 def test_approving_twice_approves_once(world, in_review, staff, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         claim_review_approve(claim=in_review, staff=staff, reason="核实")
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     with django_capture_on_commit_callbacks(execute=True):
         again = claim_review_approve(claim=in_review, staff=staff, reason="核实")
 
     assert again.state == ClaimState.PAID
-    assert buyer_balance_fen(world.alice) == before
+    assert account_balance_fen(world.alice) == before
     assert audit_history(in_review).filter(action="claim_review").count() == 1
     assert Payout.objects.count() == 1
 

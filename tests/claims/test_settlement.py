@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alipay.models import AccountKind, Entry, Transfer, TransferKind
-from alipay.selectors import buyer_balance_fen, ledger_discrepancies
+from alipay.selectors import account_balance_fen, ledger_discrepancies
 from alipay.services import insurer_account
 from claims import tasks
 from claims.models import Claim, ClaimState, Payout
@@ -38,11 +38,11 @@ def insurer_balance(world) -> int:
 def test_it_credits_exactly_the_difference(world, insured_line, cheaper, place_evidence):
     """Fact 7: approved, the difference goes straight into the buyer's Alipay balance."""
     claim = approved_claim(world, insured_line, place_evidence())
-    alice_before, insurer_before = buyer_balance_fen(world.alice), insurer_balance(world)
+    alice_before, insurer_before = account_balance_fen(world.alice), insurer_balance(world)
 
     assert claims_settle() == 1
 
-    assert buyer_balance_fen(world.alice) == alice_before + 1_000
+    assert account_balance_fen(world.alice) == alice_before + 1_000
     assert insurer_balance(world) == insurer_before - 1_000
     claim.refresh_from_db()
     assert claim.state == ClaimState.PAID
@@ -108,13 +108,13 @@ def test_a_policy_expired_while_its_claim_was_filed_ends_claimed(
 def test_settling_twice_pays_once(world, insured_line, cheaper, place_evidence):
     approved_claim(world, insured_line, place_evidence())
     claims_settle()
-    balance, entries = buyer_balance_fen(world.alice), Entry.objects.count()
+    balance, entries = account_balance_fen(world.alice), Entry.objects.count()
 
     assert claims_settle() == 0
     assert claims_settle_batch() == 0
     assert tasks.claims_settle.delay().get() == 0
 
-    assert buyer_balance_fen(world.alice) == balance
+    assert account_balance_fen(world.alice) == balance
     assert Entry.objects.count() == entries
     assert Payout.objects.count() == 1
 
@@ -126,14 +126,14 @@ def test_it_pays_several_buyers_in_batches(world, cheaper, place_evidence):
     approved_claim(world, world.line(alice_orders[0]), place_evidence())
     approved_claim(world, world.line(alice_orders[1]), place_evidence(quantity=2))
     approved_claim(world, world.line(bob_order), place_evidence(world.bob), buyer=world.bob)
-    alice_before, bob_before = buyer_balance_fen(world.alice), buyer_balance_fen(world.bob)
+    alice_before, bob_before = account_balance_fen(world.alice), account_balance_fen(world.bob)
 
     assert claims_settle(batch_size=2, max_batches=1) == 2
     assert Claim.objects.filter(state=ClaimState.APPROVED).count() == 1
     assert claims_settle(batch_size=1) == 1
 
-    assert buyer_balance_fen(world.alice) == alice_before + 1_000 + 2_000
-    assert buyer_balance_fen(world.bob) == bob_before + 1_000
+    assert account_balance_fen(world.alice) == alice_before + 1_000 + 2_000
+    assert account_balance_fen(world.bob) == bob_before + 1_000
     assert set(Claim.objects.values_list("state", flat=True)) == {ClaimState.PAID}
     assert ledger_discrepancies() == []
 
@@ -153,14 +153,14 @@ def test_the_sweep_requeues_a_claim_the_broker_lost(world, insured_line, cheaper
     claim = claim_file(
         order_line=insured_line, evidence_order_number=place_evidence().number, buyer=world.alice
     )
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     assert claims_sweep() == {"requeued": 0, "settle": 0}  # not stuck yet
     assert claims_sweep(now=timezone.now() + timedelta(minutes=5)) == {"requeued": 1, "settle": 1}
 
     claim.refresh_from_db()
     assert claim.state == ClaimState.PAID
-    assert buyer_balance_fen(world.alice) == before + 1_000
+    assert account_balance_fen(world.alice) == before + 1_000
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, True, "10"])

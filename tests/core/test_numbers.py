@@ -55,10 +55,10 @@ def test_bounds_are_checked_with_their_own_code():
 
 
 def test_a_service_takes_only_a_real_int_and_names_its_own_refusal():
-    assert require_int(3, min_value=1, max_value=9, code="invalid_quantity", message="数量不对") == 3
+    assert require_int(3, min_value=1, max_value=9, error=InvalidInput("invalid_quantity", "数量不对")) == 3
     for value in ("3", 3.0, True, 0, 10, None):
         with pytest.raises(InvalidInput) as refused:
-            require_int(value, min_value=1, max_value=9, code="invalid_quantity", message="数量不对")
+            require_int(value, min_value=1, max_value=9, error=InvalidInput("invalid_quantity", "数量不对"))
         assert (refused.value.code, refused.value.message) == ("invalid_quantity", "数量不对")
 
 

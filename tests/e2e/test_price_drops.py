@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from claims import tasks
 from claims.models import Claim, ClaimSource, ClaimState, PriceDrop
 from insurance.models import Policy
@@ -27,7 +27,7 @@ def test_the_platform_finds_the_drop_and_pays_it(
     bobs = world.buy(world.bob)
     world.end_campaign()
     policy_windows_advance()
-    alice_before, bob_before = buyer_balance_fen(world.alice), buyer_balance_fen(world.bob)
+    alice_before, bob_before = account_balance_fen(world.alice), account_balance_fen(world.bob)
 
     # The seller lowers the price of the same product in the Taobao shop, and is warned first.
     seller = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -64,7 +64,7 @@ def test_the_platform_finds_the_drop_and_pays_it(
     expect(page.locator("[data-one-click]")).to_have_count(0)
     page.goto(f"{live_server.url}/alipay/")
     expect(page.locator('[data-entry="payout"]').first).to_contain_text("+¥10.00")
-    assert buyer_balance_fen(world.alice) == alice_before + 1_000
+    assert account_balance_fen(world.alice) == alice_before + 1_000
 
     # bob did nothing: six hours before his window closes, the platform files for him.
     Policy.objects.filter(order_line__order=bobs).update(window_ends_at=timezone.now() + timedelta(hours=5))
@@ -74,6 +74,6 @@ def test_the_platform_finds_the_drop_and_pays_it(
     ), worker.log_path.read_text()[-3000:]
     auto = Claim.objects.get(policy__order_line__order=bobs)
     assert (auto.source, auto.compensation_fen) == (ClaimSource.AUTOMATIC, 1_000)
-    assert buyer_balance_fen(world.bob) == bob_before + 1_000
+    assert account_balance_fen(world.bob) == bob_before + 1_000
     assert Notice.objects.filter(user=world.bob, kind="claim_filed_auto").count() == 1
     assert Claim.objects.filter(policy__order_line__order=alices).count() == 1  # alice claimed herself

@@ -5,14 +5,15 @@ import inspect
 import pytest
 
 from alipay.models import AccountKind
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from alipay.services import user_account
 from core.errors import InvalidInput
 from core.selectors import audit_history
 from insurance import services as insurance_services
+from insurance.errors import CoverageRefused
 from insurance.models import Coverage, Policy, SellerAcceptance, SellerDecision
 from insurance.selectors import products_for_item
-from insurance.services import CoverageRefused, coverage_turn_off, coverage_turn_on, deposit_top_up
+from insurance.services import coverage_turn_off, coverage_turn_on, deposit_top_up
 from orders import services as order_services
 from orders.models import CampaignState
 from orders.services import order_place
@@ -76,13 +77,13 @@ def test_buyers_cannot_buy_the_insurance(world):
 
 def test_the_buyer_pays_nothing_for_the_gifted_coverage(world):
     """The premium is the seller's: the buyer pays the campaign price and no more."""
-    alice_before = buyer_balance_fen(world.alice)
+    alice_before = account_balance_fen(world.alice)
     deposit_before = user_account(user=world.seller.user, kind=AccountKind.DEPOSIT).balance_fen
 
     order = world.buy(succeed=False)
 
     assert order.paid_fen == 15_900
-    assert buyer_balance_fen(world.alice) == alice_before - 15_900
+    assert account_balance_fen(world.alice) == alice_before - 15_900
     deposit_after = user_account(user=world.seller.user, kind=AccountKind.DEPOSIT).balance_fen
     assert deposit_before - deposit_after == world.line(order).policy.premium_fen == 239
 

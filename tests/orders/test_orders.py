@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from alipay.models import AccountKind, Entry, Transfer, TransferKind
-from alipay.selectors import buyer_balance_fen, ledger_discrepancies
+from alipay.selectors import account_balance_fen, ledger_discrepancies
 from alipay.services import balance_top_up, system_account, user_account
 from core.errors import InvalidInput, ServiceError
 from core.selectors import audit_history
@@ -253,13 +253,13 @@ def test_it_refuses_a_coupon_below_its_minimum_spend(world):
 def test_paying_moves_the_money_into_escrow(world):
     red_packet = coupon_issue(shop=None, name="红包", amount_fen=500, valid_until=until())
     order = place(world, platform_coupon=red_packet)
-    alice_before, marketing_before = buyer_balance_fen(world.alice), balance(AccountKind.MARKETING)
+    alice_before, marketing_before = account_balance_fen(world.alice), balance(AccountKind.MARKETING)
 
     paid = order_pay(order=order, buyer=world.alice)
 
     assert paid.state == OrderState.PAID
     assert paid.paid_at is not None
-    assert buyer_balance_fen(world.alice) == alice_before - 15_400
+    assert account_balance_fen(world.alice) == alice_before - 15_400
     assert balance(AccountKind.MARKETING) == marketing_before - 500
     assert balance(AccountKind.ESCROW) == 15_900
     transfer = Transfer.objects.get(key=f"pay:order:{order.pk}")
@@ -270,12 +270,12 @@ def test_paying_moves_the_money_into_escrow(world):
 def test_paying_twice_pays_once(world):
     order = place(world)
     order_pay(order=order, buyer=world.alice)
-    before, entries = buyer_balance_fen(world.alice), Entry.objects.count()
+    before, entries = account_balance_fen(world.alice), Entry.objects.count()
 
     again = order_pay(order=order, buyer=world.alice)
 
     assert again.state == OrderState.PAID
-    assert buyer_balance_fen(world.alice) == before
+    assert account_balance_fen(world.alice) == before
     assert Entry.objects.count() == entries
     assert audit_history(order).filter(action="order_pay").count() == 1
 
@@ -294,7 +294,7 @@ def test_a_buyer_cannot_pay_beyond_their_balance(world):
     assert refused.value.code == "insufficient_balance"
     order.refresh_from_db()
     assert (order.state, order.paid_at) == (OrderState.CREATED, None)
-    assert buyer_balance_fen(poor) == 15_899
+    assert account_balance_fen(poor) == 15_899
     assert Entry.objects.count() == entries
     assert balance(AccountKind.DEPOSIT, world.seller.user) == deposit
     assert not Policy.objects.exists()
@@ -308,7 +308,7 @@ def test_a_buyer_can_pay_exactly_their_balance(world):
 
     order_pay(order=order, buyer=poor)
 
-    assert buyer_balance_fen(poor) == 0
+    assert account_balance_fen(poor) == 0
 
 
 def test_only_the_buyer_pays_their_order(world):
@@ -332,7 +332,7 @@ def test_a_closed_or_late_order_cannot_be_paid(world):
         with pytest.raises(OrderRefused) as refused:
             order_pay(order=order, buyer=world.alice)
         assert refused.value.code == "order_not_payable"
-    assert buyer_balance_fen(world.alice) == 1_000_000
+    assert account_balance_fen(world.alice) == 1_000_000
 
 
 def test_a_free_order_is_paid_without_money_from_the_buyer(world):
@@ -341,7 +341,7 @@ def test_a_free_order_is_paid_without_money_from_the_buyer(world):
 
     order_pay(order=order, buyer=world.alice)
 
-    assert buyer_balance_fen(world.alice) == 1_000_000
+    assert account_balance_fen(world.alice) == 1_000_000
     assert balance(AccountKind.ESCROW) == 15_900
     assert ledger_discrepancies() == []
 
@@ -466,7 +466,7 @@ def test_a_full_refund_before_receipt_comes_from_escrow(world):
     refunded = order_refund(order=order, reason="缺货")
 
     assert refunded.state == OrderState.REFUNDED
-    assert buyer_balance_fen(world.alice) == 1_000_000
+    assert account_balance_fen(world.alice) == 1_000_000
     assert balance(AccountKind.MARKETING) == marketing + 500  # the allowance goes back to the platform
     assert balance(AccountKind.ESCROW) == 0
     assert order.lines.get().refunded_fen == 15_400
@@ -478,7 +478,7 @@ def test_a_full_refund_after_success_comes_from_the_seller(world):
 
     order_refund(order=order)
 
-    assert buyer_balance_fen(world.alice) == 1_000_000
+    assert account_balance_fen(world.alice) == 1_000_000
     assert balance(AccountKind.SELLER, world.seller.user) == 0
 
 
@@ -490,7 +490,7 @@ def test_refunding_twice_refunds_once(world):
     order_refund(order=order)
 
     assert Entry.objects.count() == entries
-    assert buyer_balance_fen(world.alice) == 1_000_000
+    assert account_balance_fen(world.alice) == 1_000_000
 
 
 def test_an_unpaid_order_cannot_be_refunded(world):
@@ -511,7 +511,7 @@ def test_a_partial_refund_refunds_once_per_request(world):
 
     line.refresh_from_db()
     assert line.refunded_fen == 5_000
-    assert buyer_balance_fen(world.alice) == 1_000_000 - 15_900 + 5_000
+    assert account_balance_fen(world.alice) == 1_000_000 - 15_900 + 5_000
     assert balance(AccountKind.SELLER, world.seller.user) == 15_900 - 5_000
 
     order_line_refund(line=line, amount_fen=5_000, request_id="AS-2")
@@ -529,7 +529,7 @@ def test_partial_refunds_then_the_rest(world):
     line.refresh_from_db()
 
     assert line.refunded_fen == line.paid_fen == 15_900
-    assert buyer_balance_fen(world.alice) == 1_000_000
+    assert account_balance_fen(world.alice) == 1_000_000
     assert balance(AccountKind.ESCROW) == 0
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from alipay.selectors import buyer_balance_fen
+from alipay.selectors import account_balance_fen
 from claims.models import Claim, ClaimState
 from claims.services import claim_file, claims_sweep
 from insurance.services import policy_windows_advance
@@ -24,7 +24,7 @@ def test_claims_filed_while_the_broker_is_down_are_paid_when_it_returns(world, w
     world.end_campaign()
     policy_windows_advance()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
 
     with broker_down(monkeypatch):
         started = time.monotonic()
@@ -50,4 +50,4 @@ def test_claims_filed_while_the_broker_is_down_are_paid_when_it_returns(world, w
     assert wait_for(lambda: Claim.objects.filter(state=ClaimState.PAID).count() == 3), list(
         Claim.objects.values_list("state", flat=True)
     )
-    assert buyer_balance_fen(world.alice) == before + 3 * (15_900 - 14_900)
+    assert account_balance_fen(world.alice) == before + 3 * (15_900 - 14_900)

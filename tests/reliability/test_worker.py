@@ -2,7 +2,7 @@
 
 import pytest
 
-from alipay.selectors import buyer_balance_fen, ledger_discrepancies
+from alipay.selectors import account_balance_fen, ledger_discrepancies
 from claims.models import Claim, ClaimState
 from claims.services import claim_file
 from orders.services import order_place
@@ -15,11 +15,11 @@ def _assert_paid_by_worker(world, worker) -> None:
     world.end_campaign()
     sku_price_change(sku=world.other_shop_sku, price_fen=14_900)
     evidence = order_place(buyer=world.alice, address=world.alice_address, items=[(world.other_shop_sku, 1)])
-    before = buyer_balance_fen(world.alice)
+    before = account_balance_fen(world.alice)
     claim = claim_file(order_line=world.line(order), evidence_order_number=evidence.number, buyer=world.alice)
     paid = wait_for(lambda: Claim.objects.get(pk=claim.pk).state == ClaimState.PAID)
     assert paid, f"the worker did not pay the claim (worker exit code: {worker.poll()})"
-    assert buyer_balance_fen(world.alice) == before + (15_900 - 14_900)
+    assert account_balance_fen(world.alice) == before + (15_900 - 14_900)
     # It was the worker process, not this one, that ran the tasks.
     log = worker.log_path.read_text()
     assert "claims.tasks.claim_adjudicate" in log and "claims.tasks.claims_settle" in log, log[-2000:]

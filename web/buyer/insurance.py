@@ -42,7 +42,7 @@ from web.templatetags.baojia_ui import state_class
 POLL_SECONDS = {ClaimState.SUBMITTED: 2, ClaimState.APPROVED: 2, ClaimState.IN_REVIEW: 15}
 
 
-def timeline(claim: Claim, events: list[AuditEvent]) -> list[dict[str, Any]]:
+def timeline(events: list[AuditEvent]) -> list[dict[str, Any]]:
     steps = []
     for event in events:
         label = action_label(event.action)
@@ -179,7 +179,7 @@ def insurance_panels(
             ClaimView(
                 claim=claim,
                 checks=decision(claim),
-                steps=timeline(claim, histories.get(claim.pk, [])),
+                steps=timeline(histories.get(claim.pk, [])),
                 # The buyer learns that a claim is in review and when to expect an answer,
                 # never which internal rule sent it there (SPEC, fraud signals).
                 review_reasons=[],

@@ -10,19 +10,19 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alipay.models import AccountKind
 from alipay.selectors import account_balance_fen
 from claims.summaries.read import campaign_item_sales, premiums_by_item
 from claims.summaries.refresh import last_refreshed
-from core.errors import InvalidInput, ServiceError
+from core.errors import ServiceError
 from insurance import services, terms
 from insurance.models import Coverage, InsuranceProduct
 from insurance.selectors import campaign_items_for_seller, products_for_item, products_offered_to
 from orders.models import Campaign, CampaignItem, CampaignState
 from web.access import seller_required
+from web.errors import refusal
 
 CAMPAIGN_ORDER = {
     CampaignState.LIVE: 0,
@@ -148,7 +148,7 @@ def _posted_product(request: HttpRequest, item: CampaignItem) -> InsuranceProduc
     for product in _choices(item, offered):
         if str(product.pk) == posted:
             return product
-    raise InvalidInput("invalid_product", _("请选择列表中的保险产品。"))
+    raise refusal("invalid_product")
 
 
 def _toggle(request: HttpRequest, item: CampaignItem) -> tuple[str, InsuranceProduct | None]:

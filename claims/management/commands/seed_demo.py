@@ -4,7 +4,7 @@ The ended campaign is played out in the present (placed, paid, shipped, received
 then moved back in time as a whole, so that every row it left is exactly what the services write.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -147,6 +147,18 @@ class Command(BaseCommand):
                 seller=seller, name="小米海外旗舰店", platform=Platform.TMALL_GLOBAL
             ),
         }
+        skus = self._catalog(shops)
+        address = self._wallets_and_addresses(users, seller)
+        now = timezone.now()
+        self._coupons(shops, now)
+        # The month before today: dozens of buyers, three campaigns, drops, claims in every state.
+        play_month(seller=seller, products=products, skus=skus)
+        self._ended_campaign(seller, products["reviewed"], skus, users["buyer"], address)
+        self._coming_campaigns(seller, products, skus, now)
+        campaigns_advance()
+
+    def _catalog(self, shops: dict[str, Shop]) -> dict[tuple[str, str], list[Sku]]:
+        """Each product of ``PRODUCTS`` listed in its shops: (model, shop key) → its SKUs."""
         skus: dict[tuple[str, str], list[Sku]] = {}
         for brand, model, name, category, variants, shop_keys in PRODUCTS:
             product = CatalogProduct.objects.create(brand=brand, model=model, name=name, category=category)
@@ -160,6 +172,10 @@ class Command(BaseCommand):
                     )
                     for specs, price in variants
                 ]
+        return skus
+
+    def _wallets_and_addresses(self, users: dict, seller: Seller) -> Address:
+        """The seller's deposit, the buyers' balances and addresses; returns the first buyer's."""
         deposit_top_up(seller=seller, amount_fen=2_000_000, key="demo-deposit")
         for name in ("buyer", "buyer2"):
             balance_top_up(user=users[name], amount_fen=500_000, key=f"demo-topup-{name}")
@@ -177,7 +193,9 @@ class Command(BaseCommand):
             region="上海市 浦东新区",
             detail="世纪大道 100 号",
         )
-        now = timezone.now()
+        return address
+
+    def _coupons(self, shops: dict[str, Shop], now: datetime) -> None:
         coupon_issue(
             shop=shops["tmall"],
             name="旗舰店满 200 减 20",
@@ -187,9 +205,8 @@ class Command(BaseCommand):
         )
         coupon_issue(shop=None, name="聚划算红包 5 元", amount_fen=500, valid_until=now + timedelta(days=30))
 
-        # The month before today: dozens of buyers, three campaigns, drops, claims in every state.
-        play_month(seller=seller, products=products, skus=skus)
-        self._ended_campaign(seller, products["reviewed"], skus, users["buyer"], address)
+    def _coming_campaigns(self, seller: Seller, products: dict, skus: dict, now: datetime) -> None:
+        """A live campaign (covered and uncovered items) and an upcoming one excluded from claims."""
         live = campaign_create(
             seller=seller,
             name="双十二预热 · 小米手环直降",
@@ -213,7 +230,6 @@ class Command(BaseCommand):
             campaign=excluded, sku=skus[("Buds 6", "tmall")][0], campaign_price_fen=14_900
         )
         coverage_turn_on(campaign_item=item, seller=seller, product=products["pingan"])
-        campaigns_advance()
 
     def _ended_campaign(self, seller, product, skus, buyer, address) -> None:
         """Play a campaign out now, then move it (and what it left) back so it ended yesterday."""
