@@ -10,10 +10,12 @@ leaves the rest empty, and the checks that do not apply to it say so (``Check.ki
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import AbstractBaseUser
+
 from claims.models import ACTIVE_STATES, Claim
 from insurance.models import Policy, PolicyState
 from insurance.terms import RISK_DEFAULTS, RiskThresholds
-from orders.models import Address, Order, OrderLine, normalise_text
+from orders.models import Address, Campaign, Order, OrderLine, normalise_text
 from shops.models import PriceRecord, PriceSource
 
 ORDER = "order"  # the evidence kind of an evidence order (举证订单)
@@ -88,6 +90,19 @@ class ListPrice:
 
 
 @dataclass(frozen=True)
+class RecordSeen:
+    """A price record cited as evidence, as staff and the seller may read it: where and when the
+    price was seen and what it was, never whose order it was."""
+
+    record_id: int
+    source: str
+    platform: str
+    shop: str
+    observed_at: datetime
+    unit_price_fen: int
+
+
+@dataclass(frozen=True)
 class Risk:
     """What the fraud signals (风控) read beyond the claim: the policy's thresholds, who the seller
     is, and how long the evidence's price stood. Unknown facts are empty, and no signal fires on them."""
@@ -100,8 +115,16 @@ class Risk:
     seller_addresses: frozenset[str] = frozenset()
     evidence_list_price: ListPrice | None = None
     # Different buyers whose claims cited this evidence order within the shared-evidence hours
-    # before this claim was filed (this claim's buyer included).
+    # before this claim was filed (this claim's buyer included); for a price record, the buyers
+    # whose claims cited that record.
     evidence_claimants: int = 0
+    evidence_record: RecordSeen | None = None  # the cited price record (a record's claims only)
+    # New-account burst: when the campaign started and the claimant's account was created, and
+    # (for a claimant created after the start) the claims on the campaign from such accounts
+    # within the burst hours up to this claim, this one included.
+    campaign_starts_at: datetime | None = None
+    claimant_joined_at: datetime | None = None
+    new_account_claims: int = 0
 
 
 @dataclass(frozen=True)
@@ -227,23 +250,58 @@ def list_price_at(sku_id: int, at: datetime) -> ListPrice | None:
 
 
 def _evidence_claimants(evidence: Evidence, filed_at: datetime | None, hours: int) -> int:
-    if evidence.kind != ORDER or filed_at is None:
+    if filed_at is None or evidence.kind not in (ORDER, RECORD):
         return 0
-    cited = Claim.objects.filter(
-        evidence_order_number=evidence.number,
-        filed_at__gte=filed_at - timedelta(hours=hours),
-        filed_at__lte=filed_at,
-    )
+    cited = Claim.objects.filter(filed_at__gte=filed_at - timedelta(hours=hours), filed_at__lte=filed_at)
+    if evidence.kind == ORDER:
+        cited = cited.filter(evidence_order_number=evidence.number)
+    else:
+        cited = cited.filter(price_record_id=int(evidence.number))
     return cited.values("buyer_id").distinct().count()
 
 
-def risk_facts(policy: Policy, evidence: Evidence, filed_at: datetime | None = None) -> Risk:
-    """The fraud signals' facts: the seller's addresses, the evidence SKU's list price and who
-    else cited the evidence order (two to four queries)."""
+def record_seen(record: PriceRecord) -> RecordSeen:
+    return RecordSeen(
+        record_id=record.pk,
+        source=record.source,
+        platform=record.platform,
+        shop=record.shop.name,
+        observed_at=record.observed_at,
+        unit_price_fen=record.unit_price_fen,
+    )
+
+
+def _new_account_claims(
+    campaign: Campaign, joined_at: datetime, filed_at: datetime | None, hours: int
+) -> int:
+    """Claims on the campaign, filed within ``hours`` up to ``filed_at``, by accounts created after
+    it started (0 when the claimant's own account is older: the signal cannot fire)."""
+    if filed_at is None or joined_at <= campaign.starts_at:
+        return 0
+    return Claim.objects.filter(
+        policy__order_line__campaign_item__campaign_id=campaign.pk,
+        buyer__date_joined__gt=campaign.starts_at,
+        filed_at__gte=filed_at - timedelta(hours=hours),
+        filed_at__lte=filed_at,
+    ).count()
+
+
+def risk_facts(
+    policy: Policy,
+    evidence: Evidence,
+    filed_at: datetime | None = None,
+    *,
+    record: PriceRecord | None = None,
+    claimant: AbstractBaseUser | None = None,
+) -> Risk:
+    """The fraud signals' facts: the seller's addresses, the evidence SKU's list price, who else
+    cited the evidence, and the claims of new accounts on the campaign (two to five queries)."""
     thresholds = policy.risk_thresholds
     seller = policy.seller
     addresses = list(Address.objects.filter(user_id=seller.user_id))
     sku_id = evidence.line.sku_id if evidence.kind == ORDER and evidence.line else None
+    campaign = policy.order_line.campaign_item.campaign
+    joined_at = getattr(claimant, "date_joined", None)
     return Risk(
         thresholds=thresholds,
         seller_user_id=seller.user_id,
@@ -254,6 +312,12 @@ def risk_facts(policy: Policy, evidence: Evidence, filed_at: datetime | None = N
         if sku_id is not None and evidence.created_at is not None
         else None,
         evidence_claimants=_evidence_claimants(evidence, filed_at, thresholds.shared_evidence_hours),
+        evidence_record=record_seen(record) if record is not None else None,
+        campaign_starts_at=campaign.starts_at,
+        claimant_joined_at=joined_at,
+        new_account_claims=0
+        if joined_at is None
+        else _new_account_claims(campaign, joined_at, filed_at, thresholds.new_account_burst_hours),
     )
 
 
@@ -270,5 +334,11 @@ def claim_facts(claim: Claim) -> Facts:
         other_claim_active=Claim.objects.filter(policy=policy, state__in=ACTIVE_STATES)
         .exclude(pk=claim.pk)
         .exists(),
-        risk=risk_facts(policy, evidence, claim.filed_at),
+        risk=risk_facts(
+            policy,
+            evidence,
+            claim.filed_at,
+            record=claim.price_record if claim.price_record_id is not None else None,
+            claimant=claim.buyer,
+        ),
     )

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from claims.facts import ORDER, Facts
+from claims.facts import ORDER, RECORD, Facts
 from core.money import format_fen
+from shops.models import Platform, PriceSource
 
 # --- review reasons: a claim that passes every check but needs a person first -----------------
 #
@@ -87,6 +89,66 @@ def _shared_evidence(f: Facts, amount_fen: int) -> dict[str, Any] | None:
     return {"number": f.evidence.number, "claimants": claimants, "hours": thresholds.shared_evidence_hours}
 
 
+def _shared_price_record(f: Facts, amount_fen: int) -> dict[str, Any] | None:
+    """One order line's actual price (a single cheap sale) cited by the claims of several buyers
+    within the product's hours: the staged-sale pattern, where one cheap order is placed to prove
+    a drop for many.
+
+    Only a record of one order line counts. A public price (a seller's list-price change, a
+    campaign price, a shop-wide coupon) is open to anyone, so many buyers citing it is what
+    一键理赔 and 自动理赔 are for, and it never fires. The values name the record (platform, shop,
+    time, price; its id for staff), never the order or the buyer behind it.
+    """
+    thresholds, claimants, record = f.risk.thresholds, f.risk.evidence_claimants, f.risk.evidence_record
+    if f.evidence.kind != RECORD or record is None or record.source != PriceSource.ORDER_LINE:
+        return None
+    if claimants < thresholds.shared_evidence_claims:
+        return None
+    return {
+        "record": record.record_id,
+        "platform": record.platform,
+        "shop": record.shop,
+        "observed_at": timezone.localtime(record.observed_at).strftime("%Y-%m-%d %H:%M"),
+        "price_fen": record.unit_price_fen,
+        "claimants": claimants,
+        "hours": thresholds.shared_evidence_hours,
+    }
+
+
+def _new_account_burst(f: Facts, amount_fen: int) -> dict[str, Any] | None:
+    """The claimant's account was created after the insured line's campaign started, and accounts
+    as new filed at least the product's number of claims on that campaign within its hours, up to
+    and including this one. New buyers one by one are welcome; a crowd of fresh accounts claiming
+    at once is the pattern of accounts made to claim."""
+    risk, thresholds = f.risk, f.risk.thresholds
+    if risk.claimant_joined_at is None or risk.campaign_starts_at is None:
+        return None
+    if risk.claimant_joined_at <= risk.campaign_starts_at:
+        return None
+    if risk.new_account_claims < thresholds.new_account_burst_claims:
+        return None
+    return {
+        "claims": risk.new_account_claims,
+        "hours": thresholds.new_account_burst_hours,
+        "limit": thresholds.new_account_burst_claims,
+        "joined_at": timezone.localtime(risk.claimant_joined_at).strftime("%Y-%m-%d %H:%M"),
+        "campaign_starts_at": timezone.localtime(risk.campaign_starts_at).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def _shared_record_detail(values: dict[str, Any]) -> str:
+    shown = {**values, "platform": force_str(Platform(values["platform"]).label)}
+    return (
+        force_str(
+            _(
+                "%(platform)s「%(shop)s」%(observed_at)s 的成交价 %(price_fen)s(成交价记录 #%(record)s)"
+                "在 %(hours)s 小时内被 %(claimants)s 个买家的理赔引用。"
+            )
+        )
+        % shown
+    )
+
+
 LINK_WORDS: dict[str, Promise] = {
     "account": _("举证订单由商家本人的账号下单(%(value)s)。"),
     "phone": _("举证订单的收货手机号与商家的联系电话相同(%(value)s)。"),
@@ -123,6 +185,21 @@ REVIEW_RULES: list[ReviewRule] = [
         _("同一举证订单被多个买家用于理赔,需人工核实。"),
         _shared_evidence,
         _("举证订单 %(number)s 在 %(hours)s 小时内被 %(claimants)s 个买家的理赔引用。"),
+    ),
+    ReviewRule(
+        "shared_price_record",
+        _("同一笔成交价记录被多个买家用于理赔,需人工核实。"),
+        _shared_price_record,
+        _shared_record_detail,
+    ),
+    ReviewRule(
+        "new_account_burst",
+        _("活动开始后注册的账号集中理赔,需人工核实。"),
+        _new_account_burst,
+        _(
+            "买家账号注册于 %(joined_at)s,晚于活动开始 %(campaign_starts_at)s;"
+            "%(hours)s 小时内此类账号对该活动理赔 %(claims)s 笔(阈值 %(limit)s 笔)。"
+        ),
     ),
     ReviewRule(
         "linked_account",

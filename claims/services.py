@@ -106,7 +106,8 @@ def _claim_for_decision(pk: int) -> Claim:
             "policy__order_line__order",
             "policy__order_line__sku__listing",
             "policy__order_line__campaign_item__campaign",
-            "price_record",
+            "price_record__shop",
+            "buyer",
         )
         .get(pk=pk)
     )

@@ -145,8 +145,8 @@ class InsuranceProductAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
         "brief_price_minutes",
         "shared_evidence_claims",
         "shared_evidence_hours",
-        "burst_claims",
-        "burst_hours",
+        "new_account_burst_claims",
+        "new_account_burst_hours",
     )
     fieldsets = (
         (None, {"fields": ("insurer_link", "name", "offered", "is_default", "seller_acceptance")}),

@@ -94,15 +94,15 @@ class InsuranceProduct(models.Model):
         default=terms.RISK_DEFAULTS.shared_evidence_hours,
         validators=[MinValueValidator(1)],
     )
-    burst_claims = models.PositiveSmallIntegerField(
+    new_account_burst_claims = models.PositiveSmallIntegerField(
         _("新账号集中理赔(笔)"),
-        default=terms.RISK_DEFAULTS.burst_claims,
+        default=terms.RISK_DEFAULTS.new_account_burst_claims,
         validators=[MinValueValidator(2)],
         help_text=_("同一活动在下方时长内收到这么多笔活动开始后注册的账号的理赔时转人工审核。"),
     )
-    burst_hours = models.PositiveSmallIntegerField(
+    new_account_burst_hours = models.PositiveSmallIntegerField(
         _("新账号集中统计时长(小时)"),
-        default=terms.RISK_DEFAULTS.burst_hours,
+        default=terms.RISK_DEFAULTS.new_account_burst_hours,
         validators=[MinValueValidator(1)],
     )
     steep_drop_bp = models.PositiveIntegerField(

@@ -48,9 +48,10 @@ class RiskThresholds:
     shared_evidence_claims: int = 3
     shared_evidence_hours: int = 24
     # New-account burst: this many claims on one campaign, within the hours below, from
-    # accounts created after the campaign started.
-    burst_claims: int = 5
-    burst_hours: int = 24
+    # accounts created after the campaign started. High by default: a popular campaign brings
+    # honest new buyers, and only a crowd of them claiming at once is a pattern.
+    new_account_burst_claims: int = 20
+    new_account_burst_hours: int = 1
     # Steep drop: the evidence price is below paid × (1 − this many basis points); 5000 = half.
     steep_drop_bp: int = 5_000
 
