@@ -65,7 +65,12 @@ class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     title = serializers.CharField(source="policy.order_line.sku.listing.title", read_only=True)
     policy = serializers.CharField(source="policy.number", read_only=True)
     checks = serializers.SerializerMethodField(help_text="The decision, check by check.")
-    review_reasons = serializers.SerializerMethodField(help_text="Why the claim went to staff review.")
+    review_reasons = serializers.SerializerMethodField(
+        help_text=(
+            "Why the claim went to staff review: shown to insurer staff and the seller, never to the "
+            "buyer (who sees only the `in_review` state), so the fraud signals cannot be probed."
+        )
+    )
     price_difference_display = fen_display("price_difference_fen", null=True)
     compensation_display = fen_display("compensation_fen", null=True)
 
@@ -104,6 +109,9 @@ class ClaimSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
 
     @extend_schema_field(ReviewReasonSerializer(many=True))
     def get_review_reasons(self, claim: Claim) -> list[dict]:
+        viewer = getattr(self.context.get("request"), "user", None)
+        if viewer is None or viewer.pk == claim.buyer_id:
+            return []
         return [{"code": code, "message": rules.review_message(code)} for code in claim.review_reasons]
 
 

@@ -215,3 +215,21 @@ def test_claims_are_listed_newest_first(
     listed = alice.get(f"{V1}/claims/").json()["results"]
     assert [c["number"] for c in listed] == [second, first]
     assert Claim.objects.get(number=second).state == ClaimState.SUBMITTED
+
+
+def test_the_buyer_sees_a_claim_in_review_but_not_why(world, staff):
+    """SPEC, fraud signals: staff and the seller read the reasons; the buyer only that a person
+    will look (the signals cannot be probed by filing and reading)."""
+    from tests.admin.scenarios import in_review
+
+    (claim,) = in_review(world)
+    path = f"{V1}/claims/{claim.number}/"
+
+    mine = client_for(claim.buyer).get(path).json()
+    assert (mine["state"], mine["review_reasons"]) == ("in_review", [])
+    listed = client_for(claim.buyer).get(f"{V1}/claims/").json()["results"]
+    assert [c["review_reasons"] for c in listed] == [[]]
+
+    officer = client_for(staff).get(path).json()
+    assert [r["code"] for r in officer["review_reasons"]] == ["amount_above_threshold"]
+    assert officer["review_reasons"][0]["message"]
