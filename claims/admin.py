@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -218,21 +219,27 @@ class ClaimAdmin(InsurerFenced, AuditHistoryMixin, DomainAdmin):
             ("review_started_at", "pk") if self._is_review_queue(request) else super().get_ordering(request)
         )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        return (
-            super()
-            .get_queryset(request)
-            .select_related(
-                "buyer",
-                "decided_by",
-                "policy__insurer",
-                "policy__order_line__order__buyer",
-                "policy__order_line__sku__listing__shop",
-                "policy__order_line__sku__listing__product",
-                "policy__order_line__campaign_item__campaign",
-                "evidence_order__buyer",
-            )
-        )
+    # What one claim's page reads beside the claim: both orders, the listing, the campaign. The
+    # queue joins only what its columns show (``list_select_related``): planning a fifteen-table
+    # join took longer than running it (24 ms of 25 at 1,000,000 lines).
+    detail_select_related = (
+        "buyer",
+        "decided_by",
+        "policy__insurer",
+        "policy__order_line__order__buyer",
+        "policy__order_line__sku__listing__shop",
+        "policy__order_line__sku__listing__product",
+        "policy__order_line__campaign_item__campaign",
+        "evidence_order__buyer",
+    )
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Claim | None:
+        queryset = self.get_queryset(request).select_related(*self.detail_select_related)
+        field = Claim._meta.pk if from_field is None else Claim._meta.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (Claim.DoesNotExist, ValidationError, ValueError):
+            return None
 
     # --- what the page shows ---------------------------------------------------------------
 
