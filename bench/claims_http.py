@@ -246,7 +246,8 @@ def _figures(phases: dict, checked: dict, prepared: dict, options: dict, extra: 
         "errors": sum(p["errors"] for p in claiming),
         "claims_filed": sum(p["ok"] for p in claiming),
         "claims_in_database": checked["claims"],
-        "adjudications_enqueued": checked["enqueued"],
+        # per claim: its adjudication and the e-mail of the seller's notice (after commit)
+        "messages_enqueued": checked["enqueued"],
         "server": f"{options['workers']} {options['worker_class']} workers × {options['threads']} threads",
         "closed_loop_concurrency": options["concurrency"],
         "cpu_cores_at_peak": peak["cpu_cores"],

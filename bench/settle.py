@@ -26,8 +26,9 @@ def _tables() -> list[str]:
     from claims.models import Claim, Payout
     from core.models import AuditEvent
     from insurance.models import Policy
+    from notices.models import Notice
 
-    return [m._meta.db_table for m in (Claim, Policy, Payout, Transfer, Entry, Account, AuditEvent)]
+    return [m._meta.db_table for m in (Claim, Policy, Payout, Transfer, Entry, Account, AuditEvent, Notice)]
 
 
 def tables() -> dict:
@@ -48,8 +49,12 @@ def _statements() -> list[str]:
     from claims.models import Claim, Payout
     from core.models import AuditEvent
     from insurance.models import Insurer, Policy
+    from notices.models import Notice
+    from orders.models import Order, OrderLine
 
     claim, policy, insurer = (m._meta.db_table for m in (Claim, Policy, Insurer))
+    notice, line, order = (m._meta.db_table for m in (Notice, OrderLine, Order))
+    json = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
     account, transfer, entry = (m._meta.db_table for m in (Account, Transfer, Entry))
     new_id = "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
     these = "c.state = %(paid)s AND c.paid_at = %(now)s"
@@ -87,6 +92,12 @@ def _statements() -> list[str]:
         f"FROM {paid}",
         f"{audit} SELECT %(policy_type)s, c.policy_id, 'policy_claimed', NULL, %(claimable)s, %(claimed)s, '', "
         f"'{{}}', %(now)s FROM {paid}",
+        # The buyer's "payout credited" notice, as settlement posts it (claims.notifications).
+        f"INSERT INTO {notice} (user_id, kind, key, params, link, created_at, email_to) "
+        f"SELECT c.buyer_id, 'payout_credited', 'payout:' || c.id, {json}('claim', c.number, 'amount_fen', "
+        f"c.compensation_fen, 'order', o.number), '/orders/' || o.number || '/', %(now)s, '' FROM {claim} c "
+        f"JOIN {policy} p ON p.id = c.policy_id JOIN {line} l ON l.id = p.order_line_id "
+        f"JOIN {order} o ON o.id = l.order_id WHERE {these} ON CONFLICT DO NOTHING",
     ]
 
 

@@ -14,6 +14,7 @@ from claims.models import Claim, ClaimState, Payout
 from claims.reconciliation import discrepancies
 from core.models import AuditEvent
 from insurance.models import Policy, PolicyState
+from notices.models import Notice
 
 
 @pytest.mark.django_db
@@ -41,6 +42,7 @@ def _state() -> dict:
         "audit": sorted(AuditEvent.objects.values_list("action", "from_state", "to_state").distinct()),
         "audit rows": AuditEvent.objects.count(),
         "paid": Payout.objects.aggregate(total=Sum("amount_fen"))["total"],
+        "notices": sorted(Notice.objects.values_list("user_id", "kind", "key", "params", "link")),
     }
 
 
