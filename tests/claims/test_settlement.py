@@ -175,3 +175,25 @@ def test_the_settle_task_refuses_a_bad_batch_size(world, insured_line, cheaper, 
 def test_the_adjudicate_task_skips_a_missing_claim(db):
     assert tasks.claim_adjudicate.delay(999_999).get() is None
     assert tasks.claim_adjudicate.delay("1").get() is None
+
+
+def test_many_new_buyer_accounts_are_analysed_before_the_batch_joins_them(
+    world, insured_line, cheaper, place_evidence, monkeypatch
+):
+    """A campaign's first payouts create thousands of buyer accounts in one batch: on PostgreSQL
+    the batch refreshes the table's statistics (inside its transaction) before joining it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from claims import services
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER_NEW_ACCOUNTS", 0)  # every batch counts as many
+    world.end_campaign()
+    claim = approved_claim(world, insured_line, place_evidence())
+    with CaptureQueriesContext(connection) as queries:
+        assert claims_settle_batch() == 1
+    analysed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert analysed == (["ANALYZE alipay_account"] if connection.vendor == "postgresql" else [])
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.PAID
+    assert ledger_discrepancies() == []
