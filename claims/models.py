@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from alipay.models import Transfer
+from core.models import audit_actions_register
 from insurance.models import Policy
 from orders.models import Order
 from shops.models import CatalogProduct, PriceRecord
@@ -25,6 +26,7 @@ IN_FLIGHT_STATES = [ClaimState.SUBMITTED, ClaimState.IN_REVIEW, ClaimState.APPRO
 ACTIVE_STATES = [*IN_FLIGHT_STATES, ClaimState.PAID]
 
 
+@audit_actions_register
 class ClaimAction(models.TextChoices):
     """What a claim's audit rows record: the steps of its timeline as the buyer reads them."""
 

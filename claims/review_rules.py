@@ -208,12 +208,12 @@ REVIEW_RULES: list[ReviewRule] = [
         _linked_detail,
     ),
 ]
-REVIEW_MESSAGES: dict[str, Promise] = {rule.code: rule.message for rule in REVIEW_RULES}
 REVIEW_BY_CODE: dict[str, ReviewRule] = {rule.code: rule for rule in REVIEW_RULES}
 
 
 def review_message(code: str) -> str:
-    return force_str(REVIEW_MESSAGES.get(code, code))
+    rule = REVIEW_BY_CODE.get(code)
+    return force_str(rule.message) if rule else code
 
 
 def review_detail(code: str, params: dict[str, Any] | None) -> str:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from alipay.models import Transfer
+from core.models import audit_actions_register
 from insurance import terms
 from orders.models import CampaignItem, OrderLine
 from shops.models import Platform, Seller
@@ -28,6 +29,7 @@ class Insurer(models.Model):
         return self.name
 
 
+@audit_actions_register
 class InsuranceAction(models.TextChoices):
     """What coverage and policy audit rows record."""
 

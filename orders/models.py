@@ -8,6 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.models import audit_actions_register
 from shops.models import Coupon, Seller, Shop, Sku
 
 
@@ -18,6 +19,7 @@ class CampaignState(models.TextChoices):
     SETTLED = "settled", _("保价期已结束")
 
 
+@audit_actions_register
 class OrderAction(models.TextChoices):
     """What an order's or a campaign's audit rows record, as buyers and sellers read it."""
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import audit_actions_register
+
 
 class Platform(models.TextChoices):
     TAOBAO = "taobao", _("淘宝")
@@ -12,6 +14,7 @@ class Platform(models.TextChoices):
     TMALL_GLOBAL = "tmall_global", _("天猫国际")
 
 
+@audit_actions_register
 class ShopAction(models.TextChoices):
     """What SKU and coupon audit rows record."""
 

@@ -8,10 +8,8 @@ from typing import Any
 from django.utils.translation import pgettext_lazy
 
 from claims import rules
-from claims.models import Claim, ClaimAction
-from insurance.models import InsuranceAction
-from orders.models import OrderAction
-from shops.models import ShopAction
+from claims.models import Claim
+from core.models import audit_action_label
 
 RESULT_LABELS = {
     rules.PASSED: pgettext_lazy("check result", "通过"),
@@ -45,13 +43,4 @@ class ClaimView:
         return [check for check in self.checks if check["result"] == rules.FAILED]
 
 
-# Every app's audit actions with their labels: a history step reads as people say it.
-ACTION_LABELS = {
-    choice.value: choice.label
-    for actions in (ClaimAction, InsuranceAction, OrderAction, ShopAction)
-    for choice in actions
-}
-
-
-def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+action_label = audit_action_label  # every app's audit actions, registered with core

@@ -173,3 +173,17 @@ def test_a_superuser_adds_plain_records_and_platform_staff_edits_them(admin_clie
     assert response.status_code == 302
     listing.refresh_from_db()
     assert (listing.title, listing.shop) == ("新标题", world.taobao)
+
+
+def test_the_audit_history_reads_in_words_not_codes_or_dicts(admin_client, world):
+    from claims.models import Claim
+    from tests.admin.scenarios import in_review
+
+    (claim,) = in_review(world)
+
+    page = admin_client.get(admin_url(Claim, "change", claim.pk)).text
+    history = page[page.index('class="baojia-audit"') :]
+
+    assert "提交理赔申请" in history and "系统判责" in history  # the actions' labels
+    assert "已提交 → 人工审核中" in history  # the states as the claim names them
+    assert "{'" not in history and "<code>" not in history
